@@ -1,0 +1,5 @@
+"""`python -m generator` runs the `outpost` command."""
+
+from generator.cli import main
+
+raise SystemExit(main())

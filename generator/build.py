@@ -1,0 +1,99 @@
+"""The recipe: load, check, render, write."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+
+from generator.load import load_site
+from generator.model import Site
+from generator.outputs.feeds import render_feeds
+from generator.outputs.markup import MarkdownRenderer
+from generator.outputs.meta import render_meta
+from generator.outputs.pages import render_pages
+from generator.output import write_tree
+from generator.problems import OutpostError, Problem, error
+from generator.theme import Theme, find_theme
+from generator.templates import template_problem
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build made, for its summary line."""
+
+    files: dict[str, bytes]
+    warnings: list[Problem]
+    seconds: float
+
+    def count(self, *suffixes: str) -> int:
+        return sum(path.endswith(suffixes) for path in self.files)
+
+    def summary(self, out: str) -> str:
+        pages, feeds = self.count(".html"), self.count(".atom", ".rss")
+        others = len(self.files) - pages - feeds
+        return (
+            f"built {pages} page{'s' if pages != 1 else ''}, {feeds} feed{'s' if feeds != 1 else ''}"
+            f" and {others} other file{'s' if others != 1 else ''} into {out} in {self.seconds:.2f} s"
+        )
+
+
+def build_site(
+    site_dir: Path,
+    out: Path | None,
+    now: datetime,
+    drafts: bool = False,
+    base_url: str | None = None,
+) -> BuildResult:
+    """Build the site in SITE_DIR into OUT (None: render only). Raises OutpostError."""
+    started = time.perf_counter()
+    site, problems = load_site(site_dir, now, drafts)
+    if site is None:
+        raise OutpostError(problems)
+    if base_url:
+        config = dataclasses.replace(site.config, base_url=base_url.rstrip("/") + "/")
+        site = dataclasses.replace(site, config=config)
+    theme = find_theme(site_dir, site.config.theme)
+    files = render_site(site, theme, site_dir)
+    if out is not None:
+        write_tree(files, out)
+    return BuildResult(files, problems, time.perf_counter() - started)
+
+
+def render_site(site: Site, theme: Theme, site_dir: Path) -> dict[str, bytes]:
+    """Every output file by its path; two outputs for one path is an error naming both."""
+    markdown = MarkdownRenderer()
+    try:
+        pages = render_pages(site, theme, markdown)
+    except jinja2.TemplateError as exc:
+        raise OutpostError([template_problem(exc, site_dir)]) from None
+    outputs: dict[str, tuple[str, bytes]] = {}
+    problems: list[Problem] = []
+
+    def add(files: dict[str, bytes], source: str) -> None:
+        for path, data in files.items():
+            if path in outputs:
+                problems.append(
+                    error(source, 1, f"'{path}' is also written by {outputs[path][0]}")
+                )
+            outputs[path] = (source, data)
+
+    for name, path in theme.static_files().items():
+        add({f"static/{name}": path.read_bytes()}, _shown(path, site_dir))
+    add(pages, "the pages")
+    add(render_feeds(site, markdown), "the feeds")
+    add(render_meta(site, list(pages)), "the sitemap")
+    if problems:
+        raise OutpostError(problems)
+    return {path: outputs[path][1] for path in sorted(outputs)}
+
+
+def _shown(path: Path, site_dir: Path) -> str:
+    try:
+        return path.relative_to(site_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)

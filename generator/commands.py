@@ -1,0 +1,150 @@
+"""The bodies of the `outpost` commands: each takes parsed arguments and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from generator import edit
+from generator.build import build_site
+from generator.content import INCIDENTS, MAINTENANCE, KINDS, post_files
+from generator.load import load_site
+from generator.problems import OutpostError, Problem, UsageError, count_summary, sort_problems
+from generator.templates import check_templates
+from generator.theme import find_theme
+from generator.timestamps import TimestampError, parse_timestamp
+
+
+def new(args: argparse.Namespace) -> int:
+    site_dir: Path = args.site
+    config = edit.load_site_config(site_dir)
+    impact = edit.check_impact(args.impact)
+    status = edit.check_status(INCIDENTS, args.status)
+    components = edit.check_components(config, args.component)
+    message = read_message(args.message, "new-incident")
+    now = datetime.now(UTC).replace(microsecond=0)
+    text = edit.new_incident_text(args.title, impact, components, status, message, args.draft, now)
+    path, problems = edit.create_post(site_dir, edit.new_post_path(site_dir, args.title, now), text, config, now)
+    _print_warnings(problems)
+    print(_shown(path))
+    return 0
+
+
+def update(args: argparse.Namespace, status_word: str | None = None) -> int:
+    site_dir: Path = args.site
+    config = edit.load_site_config(site_dir)
+    target = edit.find_post(site_dir, args.slug)
+    status = edit.check_status(target.kind, status_word or args.status)
+    message = read_message(args.message, target.slug)
+    when, problems = edit.append_update(site_dir, target, status, message, config, datetime.now(UTC))
+    _print_warnings(problems)
+    print(f"{_shown(target.path)}: appended '{edit.update_heading(when, status)}'")
+    return 0
+
+
+def resolve(args: argparse.Namespace) -> int:
+    kind = edit.find_post(args.site, args.slug).kind
+    return update(args, "Resolved" if kind == INCIDENTS else "Completed")
+
+
+def check(args: argparse.Namespace) -> int:
+    site_dir: Path = args.site
+    site, problems = load_site(site_dir, datetime.now(UTC), drafts=True)
+    if site is not None:
+        theme = find_theme(site_dir, site.config.theme)
+        problems = sort_problems([*problems, *check_templates(theme.template_dirs, site_dir)])
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    files = sum(len(post_files(site_dir, kind)) for kind in KINDS)
+    summary = f"checked site.yaml and {files} post{'s' if files != 1 else ''}: {count_summary(problems)}"
+    has_errors = site is None or any(p.is_error for p in problems)
+    print(summary, file=sys.stderr if has_errors else sys.stdout)
+    return 1 if has_errors else 0
+
+
+def build(args: argparse.Namespace) -> int:
+    site_dir: Path = args.site
+    out = args.out if args.out is not None else site_dir / "public"
+    if args.base_url:
+        from generator.config import check_base_url
+
+        if message := check_base_url(args.base_url):
+            raise UsageError(f"--base-url: {message.removeprefix('base_url ')}")
+    result = build_site(site_dir, out, build_time(args.now), args.drafts, args.base_url)
+    _print_warnings(result.warnings)
+    print(result.summary(_shown(out) + "/"))
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from generator.serve import serve_site
+
+    now = build_time(args.now) if args.now else None
+    return serve_site(args.site, args.host, args.port, args.drafts, now)
+
+
+def build_time(text: str | None) -> datetime:
+    """--now, else SOURCE_DATE_EPOCH, else the clock; UsageError when unreadable."""
+    if text:
+        try:
+            return parse_timestamp(text, UTC)
+        except TimestampError as exc:
+            raise UsageError(f"--now: {exc}") from None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), UTC)
+        except (ValueError, OverflowError):
+            raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds; got '{epoch}'") from None
+    return datetime.now(UTC)
+
+
+def read_message(given: str | None, name: str) -> str:
+    """-m MESSAGE; else $EDITOR on a terminal; else standard input. UsageError when empty."""
+    if given is not None:
+        message = given
+    elif sys.stdin.isatty():
+        message = _edit(name)
+    else:
+        message = sys.stdin.read()
+    if not message.strip():
+        raise UsageError("the message is empty: nothing written")
+    return message
+
+
+EDITOR_HINT = "<!-- Write the update above this line, in Markdown. Save and close to append it. -->"
+
+
+def _edit(name: str) -> str:
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{name}.md"
+        path.write_text(f"\n\n{EDITOR_HINT}\n")
+        try:
+            result = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except OSError as exc:
+            raise UsageError(f"cannot start the editor '{editor}': {exc.strerror}; use -m MESSAGE") from None
+        if result.returncode != 0:
+            raise UsageError(f"the editor '{editor}' exited with {result.returncode}: nothing written")
+        return path.read_text().replace(EDITOR_HINT, "")
+
+
+def _print_warnings(problems: list[Problem]) -> None:
+    for problem in sort_problems(problems):
+        print(problem, file=sys.stderr)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+__all__ = ["MAINTENANCE", "OutpostError"]

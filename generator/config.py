@@ -1,0 +1,207 @@
+"""site.yaml → SiteConfig, with every problem at once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from generator.model import Component, ComponentGroup, SiteConfig
+from generator.problems import Problem, error, suggest
+from generator.slugs import slugify
+from generator.timestamps import TimestampError, load_zone
+from generator.yamlsrc import Located, YamlError, load_located
+
+CONFIG_FILE = "site.yaml"
+SITE_KEYS = (
+    "title",
+    "base_url",
+    "description",
+    "language",
+    "timezone",
+    "theme",
+    "feed",
+    "id_host",
+    "components",
+)
+FEED_KEYS = ("entries",)
+COMPONENT_KEYS = ("name", "description")
+GROUP_KEYS = ("group", "components", "description")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_THEME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Problem]]:
+    """Read SITE_DIR/site.yaml; None and the problems when it cannot be used."""
+    path = site_dir / CONFIG_FILE
+    shown = CONFIG_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [error(shown, 1, f"no {CONFIG_FILE} here: is this an Outpost site? (--site DIR)")]
+    except OSError as exc:
+        return None, [error(shown, 1, f"cannot read: {exc.strerror}")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [error(shown, line, f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read")]
+    try:
+        located = load_located(text)
+    except YamlError as exc:
+        return None, [error(shown, exc.line, exc.message)]
+    return _check(located, shown, site_dir)
+
+
+def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None, list[Problem]]:
+    problems: list[Problem] = []
+
+    def bad(path: tuple[str | int, ...], message: str) -> None:
+        problems.append(error(shown, doc.line(*path), message))
+
+    data = doc.data
+    if not isinstance(data, dict):
+        return None, [error(shown, doc.line(), "site.yaml must be a mapping of keys to values")]
+    for key in data:
+        if key not in SITE_KEYS:
+            bad((str(key),), f"unknown key '{key}'{suggest(str(key), SITE_KEYS)}")
+
+    title = _text(data.get("title"))
+    if not title:
+        bad(("title",), "title is required: the name of the status site")
+    base_url = _text(data.get("base_url"))
+    if not base_url:
+        bad(("base_url",), "base_url is required: the absolute URL the site is served from")
+    elif message := check_base_url(base_url):
+        bad(("base_url",), message)
+    base_url = base_url.rstrip("/") + "/"
+
+    language = _text(data.get("language")) or "en"
+    if not _LANGUAGE.match(language):
+        bad(("language",), f"language must be a language tag such as 'en' or 'de-CH'; got '{language}'")
+
+    zone_name = _text(data.get("timezone")) or "UTC"
+    zone = None
+    try:
+        zone = load_zone(zone_name)
+    except TimestampError:
+        bad(("timezone",), f"unknown time zone '{zone_name}': use an IANA name such as 'Europe/Berlin'")
+
+    theme = _text(data.get("theme")) or "default"
+    if not _THEME.match(theme):
+        bad(("theme",), f"theme must be a folder name; got '{theme}'")
+    elif theme != "default" and not (site_dir / "themes" / theme).is_dir():
+        bad(("theme",), f"theme '{theme}' not found: expected a folder themes/{theme}/")
+
+    feed_entries = _feed_entries(data.get("feed"), bad)
+    id_host = _text(data.get("id_host")) or urlsplit(base_url).hostname or ""
+    if "id_host" in data and not re.match(r"^[A-Za-z0-9.-]+$", id_host):
+        bad(("id_host",), f"id_host must be a host name such as status.acme.example; got '{id_host}'")
+    groups = _components(data.get("components"), bad, doc)
+
+    for key in ("description",):
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            bad((key,), f"{key} must be text")
+    if problems:
+        return None, problems
+    return (
+        SiteConfig(
+            title=title,
+            base_url=base_url,
+            description=_text(data.get("description")),
+            language=language,
+            timezone_name=zone_name,
+            timezone=zone,
+            theme=theme,
+            feed_entries=feed_entries,
+            id_host=id_host.lower(),
+            groups=groups,
+        ),
+        problems,
+    )
+
+
+def check_base_url(url: str) -> str | None:
+    """Why URL cannot be a base_url, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"base_url must be an absolute http or https URL; got '{url}'"
+    if parts.query or parts.fragment:
+        return f"base_url must not have a query or fragment; got '{url}'"
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, (dict, list, bool)):
+        return ""
+    return str(value).strip()
+
+
+def _feed_entries(feed: Any, bad: Any) -> int:
+    if feed is None:
+        return 50
+    if not isinstance(feed, dict):
+        bad(("feed",), "feed must be a mapping, such as 'feed: {entries: 50}'")
+        return 50
+    for key in feed:
+        if key not in FEED_KEYS:
+            bad(("feed", str(key)), f"unknown key 'feed.{key}'{suggest(str(key), FEED_KEYS)}")
+    entries = feed.get("entries", 50)
+    if isinstance(entries, bool) or not isinstance(entries, int) or entries < 1:
+        bad(("feed", "entries"), f"feed.entries must be a whole number of 1 or more; got '{entries}'")
+        return 50
+    return entries
+
+
+def _components(value: Any, bad: Any, doc: Located) -> tuple[ComponentGroup, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        bad(("components",), "components must be a list of '- name: ...' or '- group: ...' items")
+        return ()
+    groups: list[ComponentGroup] = []
+    seen: dict[str, tuple[str | int, ...]] = {}
+    slugs: dict[str, str] = {}
+
+    def component(item: Any, path: tuple[str | int, ...], group: str | None) -> Component | None:
+        if not isinstance(item, dict) or "name" not in item:
+            bad(path, "a component must be a mapping with a name, such as '- name: API'")
+            return None
+        for key in item:
+            if key not in COMPONENT_KEYS:
+                bad((*path, str(key)), f"unknown component key '{key}'{suggest(str(key), COMPONENT_KEYS)}")
+        name = _text(item.get("name"))
+        if not name:
+            bad((*path, "name"), "a component's name must not be empty")
+            return None
+        if name in seen:
+            bad((*path, "name"), f"component '{name}' is declared twice (first on line {doc.line(*seen[name])})")
+            return None
+        slug = slugify(name) or "component"
+        if slug in slugs:
+            bad((*path, "name"), f"component '{name}' would have the same page as '{slugs[slug]}'")
+            return None
+        seen[name], slugs[slug] = path, name
+        return Component(name=name, slug=slug, description=_text(item.get("description")), group=group)
+
+    for index, item in enumerate(value):
+        path: tuple[str | int, ...] = ("components", index)
+        if isinstance(item, dict) and "group" in item:
+            for key in item:
+                if key not in GROUP_KEYS:
+                    bad((*path, str(key)), f"unknown group key '{key}'{suggest(str(key), GROUP_KEYS)}")
+            name = _text(item.get("group"))
+            members = item.get("components")
+            if not name:
+                bad((*path, "group"), "a group's name must not be empty")
+            if not isinstance(members, list) or not members:
+                bad((*path, "components"), f"group '{name}' needs a list of components")
+                continue
+            made = [component(m, (*path, "components", i), name) for i, m in enumerate(members)]
+            groups.append(ComponentGroup(name or None, tuple(c for c in made if c)))
+        else:
+            made_one = component(item, path, None)
+            if made_one:
+                groups.append(ComponentGroup(None, (made_one,)))
+    return tuple(groups)

@@ -1,0 +1,386 @@
+"""Incident and maintenance files → model, keeping line numbers for every problem."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from generator.model import (
+    IMPACTS,
+    INCIDENT_COMPONENT_STATUSES,
+    INCIDENT_STATUSES,
+    MAINTENANCE_STATUSES,
+    Incident,
+    Maintenance,
+    Post,
+    SiteConfig,
+    Update,
+)
+from generator.problems import Problem, error, one_of, suggest, warning
+from generator.slugs import is_slug
+from generator.timestamps import TimestampError, format_iso, format_utc, parse_timestamp
+from generator.yamlsrc import Located, YamlError, load_located
+
+INCIDENTS, MAINTENANCE = "incidents", "maintenance"
+KINDS = (INCIDENTS, MAINTENANCE)
+FRONT_MATTER_KEYS = {
+    INCIDENTS: ("title", "impact", "components", "started", "draft"),
+    MAINTENANCE: ("title", "start", "end", "components", "draft"),
+}
+STATUSES = {INCIDENTS: INCIDENT_STATUSES, MAINTENANCE: MAINTENANCE_STATUSES}
+FIRST_STATUS = {INCIDENTS: "Investigating", MAINTENANCE: "Scheduled"}
+EXAMPLE_HEADING = "## 2026-11-29 09:05 UTC — Investigating"
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_H2 = re.compile(r"^ {0,3}##(?:[ \t]+(?P<text>.*?))?(?:[ \t]+#+)?[ \t]*$")
+_SEPARATOR = re.compile(r"\s+[—–-]\s+")
+
+
+@dataclass
+class _Section:
+    """An update heading and the lines under it."""
+
+    line: int
+    text: str
+    body: list[str] = field(default_factory=list)
+
+
+def status_word(text: str, kind: str) -> str | None:
+    """The canonical spelling of status TEXT for KIND, in any letter case, or None."""
+    wanted = " ".join(text.split()).lower()
+    for status in STATUSES[kind]:
+        if status.lower() == wanted:
+            return status
+    return None
+
+
+def decode(raw: bytes, shown: str) -> tuple[str | None, list[Problem]]:
+    """UTF-8 with an optional byte order mark, CRLF read as LF."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [
+            error(shown, line, f"file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read")
+        ]
+    return text.replace("\r\n", "\n"), []
+
+
+def parse_post(
+    kind: str, shown: str, slug: str, raw: bytes, config: SiteConfig, now: datetime
+) -> tuple[Post | None, list[Problem]]:
+    """Read one incident or maintenance file; None and the problems when it has errors."""
+    text, problems = decode(raw, shown)
+    if text is None:
+        return None, problems
+    if not is_slug(slug):
+        problems.append(
+            error(shown, 1, f"file name '{slug}.md' is not a valid slug: use only a-z, 0-9 and '-'")
+        )
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        problems.append(
+            error(shown, 1, "front matter missing: the file must begin with a line '---'")
+        )
+        return None, problems
+    close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
+    if close is None:
+        problems.append(error(shown, 1, "front matter is not closed: add a line '---' after it"))
+        return None, problems
+    try:
+        front = load_located("\n".join(lines[1:close]), first_line=2)
+    except YamlError as exc:
+        problems.append(error(shown, exc.line, f"front matter is {exc.message}"))
+        return None, problems
+    if not isinstance(front.data, dict):
+        problems.append(error(shown, 1, "front matter must be a mapping of keys to values"))
+        return None, problems
+
+    reader = _PostReader(kind, shown, slug, config, now, front, problems)
+    post = reader.read(lines[close + 1 :], first_line=close + 2)
+    if any(p.is_error for p in problems):
+        return None, problems
+    return post, problems
+
+
+class _PostReader:
+    """Checks front matter and updates of one file, adding to PROBLEMS."""
+
+    def __init__(
+        self,
+        kind: str,
+        shown: str,
+        slug: str,
+        config: SiteConfig,
+        now: datetime,
+        front: Located,
+        problems: list[Problem],
+    ) -> None:
+        self.kind, self.shown, self.slug, self.config, self.now = kind, shown, slug, config, now
+        self.front, self.problems = front, problems
+        self.data: dict[str, Any] = front.data
+
+    def bad(self, line: int, message: str) -> None:
+        self.problems.append(error(self.shown, line, message))
+
+    def bad_key(self, key: str | int, message: str, *more: str | int) -> None:
+        self.bad(self.front.line(key, *more), message)
+
+    def read(self, body: list[str], first_line: int) -> Post | None:
+        keys = FRONT_MATTER_KEYS[self.kind]
+        for key in self.data:
+            if key not in keys:
+                self.bad_key(str(key), f"unknown key '{key}'{suggest(str(key), keys)}")
+        title = self.title()
+        draft = self.draft()
+        components = self.components()
+        preamble, sections = self.split(body, first_line)
+        updates = self.updates(sections)
+        common: dict[str, Any] = dict(
+            kind=self.kind,
+            slug=self.slug,
+            source=self.shown,
+            title=title,
+            components=components,
+            draft=draft,
+            preamble=preamble,
+            updates=updates,
+        )
+        if self.kind == INCIDENTS:
+            if not updates and not draft and not sections:
+                self.bad(1, f"incident has no update: add one such as '{EXAMPLE_HEADING}'")
+            return Incident(**common, impact=self.impact(), started=self.started(updates))
+        start = self.timestamp("start", required=True)
+        end = self.timestamp("end", required=True)
+        if start and end and end <= start:
+            self.bad_key(
+                "end", f"end ({format_utc(end)}) must be after start ({format_utc(start)})"
+            )
+        if start is None or end is None:
+            return None
+        return Maintenance(**common, start=start, end=end)
+
+    def title(self) -> str:
+        if "title" not in self.data:
+            self.bad(1, "title is required: add 'title: ...' to the front matter")
+            return ""
+        value = self.data["title"]
+        title = "" if value is None or isinstance(value, (dict, list)) else str(value).strip()
+        if not title:
+            self.bad_key("title", "title must not be empty")
+        return title
+
+    def draft(self) -> bool:
+        value = self.data.get("draft", False)
+        if not isinstance(value, bool):
+            self.bad_key("draft", f"draft must be true or false; got '{value}'")
+            return False
+        return value
+
+    def impact(self) -> str:
+        value = self.data.get("impact", "minor")
+        impact = str(value).strip().lower() if value is not None else ""
+        if impact not in IMPACTS:
+            self.bad_key("impact", f"impact must be one of {', '.join(IMPACTS)}; got '{value}'")
+            return "minor"
+        return impact
+
+    def timestamp(self, key: str, required: bool = False) -> datetime | None:
+        if key not in self.data or self.data[key] is None:
+            if required:
+                self.bad(1, f"{key} is required: add '{key}: 2026-12-01 02:00 UTC'")
+            return None
+        try:
+            return parse_timestamp(str(self.data[key]), self.zone)
+        except TimestampError as exc:
+            self.bad_key(key, f"{key}: {exc}")
+            return None
+
+    def started(self, updates: tuple[Update, ...]) -> datetime | None:
+        started = self.timestamp("started")
+        if started and updates and started > updates[0].when:
+            self.bad_key(
+                "started",
+                f"started ({format_utc(started)}) is after the first update "
+                f"on line {updates[0].line} ({format_utc(updates[0].when)})",
+            )
+        return started
+
+    @property
+    def zone(self) -> Any:
+        return self.config.timezone
+
+    def components(self) -> tuple[tuple[str, str | None], ...]:
+        value = self.data.get("components")
+        if value is None:
+            return ()
+        declared = [c.name for c in self.config.components]
+        items: list[tuple[str, str | None, tuple[str | int, ...]]] = []
+        if isinstance(value, list):
+            items = [(str(v), None, ("components", i)) for i, v in enumerate(value)]
+        elif isinstance(value, dict) and self.kind == INCIDENTS:
+            for name, status in value.items():
+                path = ("components", str(name))
+                if status not in INCIDENT_COMPONENT_STATUSES:
+                    self.bad_key(
+                        *path[:1],
+                        f"component status must be one of {', '.join(INCIDENT_COMPONENT_STATUSES)}; "
+                        f"got '{status}'",
+                        *path[1:],
+                    )
+                    continue
+                items.append((str(name), str(status), path))
+        else:
+            shape = "a list of names" + (
+                " or a mapping from name to status" if self.kind == INCIDENTS else ""
+            )
+            self.bad_key("components", f"components must be {shape}")
+            return ()
+        result: list[tuple[str, str | None]] = []
+        for name, status, path in items:
+            if name not in declared:
+                hint = suggest(name, declared) if declared else " (site.yaml declares no components)"
+                self.bad_key(path[0], f"component '{name}' is not declared in site.yaml{hint}", *path[1:])
+            elif name in (n for n, _ in result):
+                self.bad_key(path[0], f"component '{name}' is named twice", *path[1:])
+            else:
+                result.append((name, status))
+        return tuple(result)
+
+    def split(self, body: list[str], first_line: int) -> tuple[str, list[_Section]]:
+        """The preamble, and the update sections with their heading lines."""
+        preamble: list[str] = []
+        sections: list[_Section] = []
+        fence: str | None = None
+        for number, line in enumerate(body, start=first_line):
+            fence_match = _FENCE.match(line)
+            if fence_match:
+                marker = fence_match.group(1)
+                if fence is None:
+                    fence = marker
+                elif marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip()[len(marker):].strip():
+                    fence = None
+            heading = None if fence is not None or fence_match else _H2.match(line)
+            if heading:
+                text = (heading.group("text") or "").strip()
+                if re.match(r"^\d{4}-", text):
+                    sections.append(_Section(number, text))
+                    continue
+                if sections:
+                    self.bad(
+                        number,
+                        f"'## {text}' after the first update is not an update heading "
+                        f"(expected '{EXAMPLE_HEADING}'); use '###' for a heading inside an update",
+                    )
+            (sections[-1].body if sections else preamble).append(line)
+        return "\n".join(preamble).strip("\n"), sections
+
+    def updates(self, sections: list[_Section]) -> tuple[Update, ...]:
+        updates: list[Update] = []
+        effective = FIRST_STATUS[self.kind]
+        for section in sections:
+            parsed = self.heading(section)
+            if parsed is None:
+                continue
+            when, status = parsed
+            if updates and when <= updates[-1].when:
+                before = updates[-1]
+                self.bad(
+                    section.line,
+                    f"update time {format_utc(when)} is not later than the update on line "
+                    f"{before.line} ({format_utc(before.when)}): append updates in time order",
+                )
+                continue
+            if when > self.now:
+                self.problems.append(
+                    warning(
+                        self.shown,
+                        section.line,
+                        f"update time {format_utc(when)} is in the future "
+                        f"(now {format_utc(self.now)}): check the date and time zone",
+                    )
+                )
+            if status != "Update":
+                effective = status
+            message = "\n".join(section.body).strip("\n")
+            if not message.strip():
+                self.problems.append(warning(self.shown, section.line, "update has no message"))
+            updates.append(
+                Update(
+                    when=when,
+                    status=status,
+                    effective_status=effective,
+                    body=message,
+                    line=section.line,
+                    id=permanent_id(self.config.id_host, self.kind, self.slug, when),
+                    anchor="update-" + when.strftime("%Y%m%dT%H%M%SZ"),
+                )
+            )
+        return tuple(updates)
+
+    def heading(self, section: _Section) -> tuple[datetime, str] | None:
+        separators = list(_SEPARATOR.finditer(section.text))
+        if not separators:
+            self.bad(
+                section.line,
+                f"cannot read update heading '## {section.text}': expected "
+                f"'## TIMESTAMP — STATUS' with a dash between spaces, as in '{EXAMPLE_HEADING}'",
+            )
+            return None
+        last = separators[-1]
+        stamp, word = section.text[: last.start()], section.text[last.end() :]
+        try:
+            when = parse_timestamp(stamp, self.zone)
+        except TimestampError as exc:
+            self.bad(section.line, str(exc))
+            when = None
+        status = status_word(word, self.kind)
+        if status is None:
+            allowed = STATUSES[self.kind]
+            what = "an incident" if self.kind == INCIDENTS else "maintenance"
+            self.bad(
+                section.line,
+                f"unknown status '{word.strip()}' for {what}: expected "
+                f"{one_of(allowed)}{suggest(word.strip(), allowed)}",
+            )
+        if when is None or status is None:
+            return None
+        return when, status
+
+
+def permanent_id(id_host: str, kind: str, slug: str, when: datetime) -> str:
+    """`tag:status.acme.example,2026-11-29:incidents/slug/2026-11-29T09:05:00Z`."""
+    return f"tag:{id_host},{when.strftime('%Y-%m-%d')}:{kind}/{slug}/{format_iso(when)}"
+
+
+def post_files(site_dir: Path, kind: str) -> list[Path]:
+    """The Markdown files of KIND, sorted; editor backups and hidden files left out."""
+    folder = site_dir / "content" / kind
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir() if p.suffix == ".md" and not p.name.startswith(".") and p.is_file()
+    )
+
+
+def load_post(
+    site_dir: Path, kind: str, path: Path, config: SiteConfig, now: datetime
+) -> tuple[Post | None, list[Problem]]:
+    """Read the file at PATH (under SITE_DIR) as a post of KIND."""
+    shown = display_path(site_dir, path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [error(shown, 1, f"cannot read: {exc.strerror}")]
+    return parse_post(kind, shown, path.stem, raw, config, now)
+
+
+def display_path(site_dir: Path, path: Path) -> str:
+    """PATH as the writer knows it: relative to the site folder."""
+    try:
+        return path.relative_to(site_dir).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,228 @@
+"""What `new`, `update` and `resolve` do to content files: create, append, check, write atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from difflib import get_close_matches
+from pathlib import Path
+
+import yaml
+
+from generator.config import load_config
+from generator.content import (
+    FIRST_STATUS,
+    INCIDENTS,
+    KINDS,
+    MAINTENANCE,
+    STATUSES,
+    parse_post,
+    post_files,
+    status_word,
+)
+from generator.model import IMPACTS, Post, SiteConfig
+from generator.problems import OutpostError, Problem, UsageError, one_of, suggest
+from generator.slugs import slugify
+from generator.timestamps import format_utc
+
+
+@dataclass(frozen=True)
+class Target:
+    """The file that a command acts on."""
+
+    kind: str
+    slug: str
+    path: Path
+
+
+def load_site_config(site_dir: Path) -> SiteConfig:
+    config, problems = load_config(site_dir)
+    if config is None:
+        raise OutpostError(problems)
+    return config
+
+
+def find_post(site_dir: Path, name: str) -> Target:
+    """The incident or maintenance window NAME: a slug, a file path, or a slug without its date."""
+    wanted = Path(name).name.removesuffix(".md") if name.endswith(".md") or "/" in name else name
+    known = {path.stem: Target(kind, path.stem, path) for kind in KINDS for path in post_files(site_dir, kind)}
+    if wanted in known:
+        return known[wanted]
+    # `db-outage` for `2026-11-29-db-outage`: accepted when exactly one file matches.
+    dated = [slug for slug in known if len(slug) > 11 and slug[11:] == wanted and slug[:4].isdigit()]
+    if len(dated) == 1:
+        return known[dated[0]]
+    close = sorted(set(dated + [s for s in known if wanted in s] + get_close_matches(wanted, list(known), n=3)))
+    hint = f"; did you mean {one_of([repr(s) for s in close[:5]])}?" if close else ""
+    raise UsageError(f"no incident or maintenance window '{wanted}' in content/{hint}")
+
+
+def new_post_path(site_dir: Path, title: str, now: datetime, kind: str = INCIDENTS) -> Path:
+    slug = slugify(title) or "incident"
+    return site_dir / "content" / kind / f"{now:%Y-%m-%d}-{slug}.md"
+
+
+def new_incident_text(
+    title: str,
+    impact: str,
+    components: list[str],
+    status: str,
+    message: str,
+    draft: bool,
+    now: datetime,
+) -> str:
+    """The text of a new incident file, with its first update."""
+    front: dict[str, object] = {"title": title, "impact": impact}
+    if components:
+        front["components"] = components
+    if draft:
+        front["draft"] = True
+    lines = ["---"]
+    for key, value in front.items():
+        dumped = yaml.safe_dump({key: value}, default_flow_style=None, allow_unicode=True, width=10_000)
+        lines.append(dumped.strip())
+    lines += ["---", "", update_heading(now, status), "", message.strip(), ""]
+    return "\n".join(lines)
+
+
+def update_heading(when: datetime, status: str) -> str:
+    return f"## {format_utc(when)} — {status}"
+
+
+def check_status(kind: str, word: str) -> str:
+    """The canonical status for WORD (`in-progress` is `In progress`); UsageError if none."""
+    status = status_word(word.replace("-", " ").replace("_", " "), kind)
+    if status is None:
+        allowed = STATUSES[kind]
+        what = "an incident" if kind == INCIDENTS else "maintenance"
+        raise UsageError(
+            f"unknown status '{word}' for {what}: expected {one_of(allowed)}{suggest(word, allowed)}"
+        )
+    return status
+
+
+def check_impact(word: str) -> str:
+    if word.lower() not in IMPACTS:
+        raise UsageError(f"impact must be one of {', '.join(IMPACTS)}; got '{word}'{suggest(word, IMPACTS)}")
+    return word.lower()
+
+
+def check_components(config: SiteConfig, names: list[str]) -> list[str]:
+    declared = [c.name for c in config.components]
+    by_lower = {n.lower(): n for n in declared}
+    found = []
+    for name in names:
+        if name.lower() not in by_lower:
+            hint = suggest(name, declared) if declared else " (site.yaml declares no components)"
+            raise UsageError(f"component '{name}' is not declared in site.yaml{hint}")
+        found.append(by_lower[name.lower()])
+    return found
+
+
+def create_post(
+    site_dir: Path, path: Path, text: str, config: SiteConfig, now: datetime
+) -> tuple[Path, list[Problem]]:
+    """Write TEXT to PATH, or to PATH-2, PATH-3, ... : never over an existing file."""
+    candidate, number = path, 1
+    while True:
+        post, problems = _check_text(site_dir, candidate, text, config, now)
+        if post is None:
+            raise OutpostError(problems)
+        try:
+            write_new_file(candidate, text.encode())
+            return candidate, problems
+        except FileExistsError:
+            number += 1
+            candidate = path.with_name(f"{path.stem}-{number}.md")
+
+
+def append_update(
+    site_dir: Path, target: Target, status: str, message: str, config: SiteConfig, now: datetime
+) -> tuple[datetime, list[Problem]]:
+    """Append `## NOW — STATUS` and MESSAGE to TARGET's file; check it first, write it whole."""
+    raw = target.path.read_bytes()
+    before, problems = _check_bytes(site_dir, target, raw, config, now)
+    if before is None:
+        raise OutpostError(problems)
+    when = now.astimezone(UTC).replace(microsecond=0)
+    if before.updates and when <= before.updates[-1].when:
+        when = before.updates[-1].when + timedelta(seconds=1)
+    newline = "\r\n" if b"\r\n" in raw.split(b"\n", 1)[0] + b"\n" else "\n"
+    text = raw.decode("utf-8-sig")
+    body = text.rstrip("\r\n") if text.strip() else text
+    addition = "\n".join(["", "", update_heading(when, status), "", message.strip(), ""])
+    new_text = body + addition.replace("\n", newline)
+    bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
+    new_raw = bom + new_text.encode()
+    after, problems = _check_bytes(site_dir, target, new_raw, config, now)
+    if after is None:
+        raise OutpostError(problems)
+    replace_file(target.path, new_raw)
+    return when, problems
+
+
+def _check_text(
+    site_dir: Path, path: Path, text: str, config: SiteConfig, now: datetime
+) -> tuple[Post | None, list[Problem]]:
+    target = Target(INCIDENTS, path.stem, path)
+    return _check_bytes(site_dir, target, text.encode(), config, now)
+
+
+def _check_bytes(
+    site_dir: Path, target: Target, raw: bytes, config: SiteConfig, now: datetime
+) -> tuple[Post | None, list[Problem]]:
+    try:
+        shown = target.path.relative_to(site_dir).as_posix()
+    except ValueError:
+        shown = str(target.path)
+    return parse_post(target.kind, shown, target.slug, raw, config, now)
+
+
+def write_new_file(path: Path, data: bytes) -> None:
+    """Create PATH with DATA, whole or not at all; FileExistsError if PATH exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _write_temporary(path, data)
+    try:
+        os.link(temporary, path)  # fails, atomically, when PATH exists
+    finally:
+        os.unlink(temporary)
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Replace PATH's content with DATA atomically, keeping its permissions."""
+    temporary = _write_temporary(path, data)
+    try:
+        os.chmod(temporary, path.stat().st_mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _write_temporary(path: Path, data: bytes) -> str:
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    os.chmod(temporary, 0o644 & ~_umask())
+    return temporary
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def default_status(kind: str) -> str:
+    return FIRST_STATUS[kind]
+
+
+__all__ = ["MAINTENANCE", "Target", "append_update", "create_post", "find_post"]

@@ -1,0 +1,97 @@
+"""Atom and RSS: one entry per status update, ids that never change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+
+from generator import __version__
+from generator.model import Post, Site, Update
+from generator.outputs.markup import MarkdownRenderer
+
+# An empty feed still needs an `updated` time; the build clock would break reproducibility.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ATOM, RSS = "feed.atom", "feed.rss"
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """An update and the post it belongs to."""
+
+    post: Post
+    update: Update
+
+    @property
+    def title(self) -> str:
+        return f"{self.update.status}: {self.post.title}"
+
+
+def entries_of(posts: Iterable[Post]) -> list[FeedEntry]:
+    """Every update of POSTS, newest first (ties broken by id, so the order is stable)."""
+    found = [FeedEntry(post, update) for post in posts for update in post.updates]
+    return sorted(found, key=lambda e: (e.update.when, e.update.id), reverse=True)
+
+
+def render_feeds(site: Site, markdown: MarkdownRenderer) -> dict[str, bytes]:
+    """The site's feeds and one Atom feed per incident and maintenance window."""
+    config = site.config
+    latest = entries_of((*site.incidents, *site.maintenance))[: config.feed_entries]
+    feeds = {
+        ATOM: _generator(site, latest, "", ATOM, config.title, markdown).atom_str(pretty=True),
+        RSS: _generator(site, latest, "", RSS, config.title, markdown).rss_str(pretty=True),
+    }
+    for post in (*site.incidents, *site.maintenance):
+        title = f"{post.title} – {config.title}"
+        fg = _generator(site, entries_of([post]), post.url, f"{post.url}{ATOM}", title, markdown)
+        feeds[f"{post.url}{ATOM}"] = fg.atom_str(pretty=True)
+    return feeds
+
+
+def _generator(
+    site: Site,
+    entries: list[FeedEntry],
+    page: str,
+    path: str,
+    title: str,
+    markdown: MarkdownRenderer,
+) -> FeedGenerator:
+    """A feed of ENTRIES served at PATH, about the page at PAGE; every date set from content."""
+    config = site.config
+    self_url = config.base_url + path
+    fg = FeedGenerator()
+    fg.id(self_url)
+    fg.title(title)
+    fg.author({"name": config.title, "uri": config.base_url})
+    fg.description(config.description or f"Status updates from {config.title}")
+    fg.language(config.language)
+    fg.generator("Outpost", version=__version__)
+    # feedgen writes the last link() as RSS's channel link: self first, the page last.
+    fg.link(href=self_url, rel="self", type=_media_type(path))
+    fg.link(href=config.base_url + page, rel="alternate", type="text/html")
+    newest = entries[0].update.when if entries else EPOCH
+    fg.updated(newest)
+    fg.lastBuildDate(newest)
+    for item in reversed(entries):
+        fe = fg.add_entry()  # feedgen prepends: adding oldest first leaves newest first
+        update = item.update
+        link = f"{config.base_url}{item.post.url}#{update.anchor}"
+        html = markdown.render(update.body, lowest_heading=4, shift=1)
+        fe.id(update.id)
+        fe.guid(update.id, permalink=False)
+        fe.title(item.title)
+        fe.link(href=link, rel="alternate", type="text/html")
+        if path.endswith(".rss"):
+            fe.description(html)
+        else:
+            fe.content(html, type="html")
+        fe.published(update.when)
+        fe.updated(update.when)
+        fe.pubDate(update.when)
+    return fg
+
+
+def _media_type(path: str) -> str:
+    return "application/rss+xml" if path.endswith(".rss") else "application/atom+xml"

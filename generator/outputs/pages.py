@@ -1,0 +1,207 @@
+"""The HTML pages: Jinja2 templates over the finished model."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from generator import __version__
+from generator.model import COMPLETED, IN_PROGRESS, UPCOMING, Incident, Maintenance, Post, Site
+from generator.outputs.markup import MarkdownRenderer
+from generator.theme import Theme
+from generator.timestamps import format_iso
+
+RECENT_RESOLVED = 5
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+COMPONENT_STATUS_LABELS = {
+    "operational": "Operational",
+    "under_maintenance": "Under maintenance",
+    "degraded_performance": "Degraded performance",
+    "partial_outage": "Partial outage",
+    "major_outage": "Major outage",
+}
+INDICATOR_LABELS = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major System Outage",
+    "maintenance": "Service Under Maintenance",
+}
+IMPACT_LABELS = {"none": "Notice", "minor": "Minor", "major": "Major", "critical": "Critical"}
+MAINTENANCE_STATE_LABELS = {
+    UPCOMING: "Scheduled",
+    IN_PROGRESS: "In progress",
+    COMPLETED: "Completed",
+}
+
+Pages = dict[str, bytes]
+
+
+def make_environment(theme: Theme) -> jinja2.Environment:
+    """Autoescape on, StrictUndefined: a template typo is an error, never an empty string."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(theme.template_dirs),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(
+        COMPONENT_STATUS_LABELS=COMPONENT_STATUS_LABELS,
+        INDICATOR_LABELS=INDICATOR_LABELS,
+        IMPACT_LABELS=IMPACT_LABELS,
+        MAINTENANCE_STATE_LABELS=MAINTENANCE_STATE_LABELS,
+        UPCOMING=UPCOMING,
+        IN_PROGRESS=IN_PROGRESS,
+        COMPLETED=COMPLETED,
+        generator_version=__version__,
+    )
+    env.filters["duration"] = format_duration
+    env.filters["iso"] = format_iso
+    env.globals["url"] = _url
+    return env
+
+
+@jinja2.pass_context
+def _url(context: Any, target: str = "") -> str:
+    """TARGET (a path from the site's root) as a link from the page being rendered."""
+    root: str = context["root"]
+    return (root + target) or "./"
+
+
+def format_duration(delta: timedelta) -> str:
+    """`4 h 57 min`, `2 days 3 h`, `45 s`."""
+    seconds = int(delta.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+class PageRenderer:
+    """Renders every page of SITE with THEME's templates."""
+
+    def __init__(self, site: Site, theme: Theme, markdown: MarkdownRenderer) -> None:
+        self.site = site
+        self.zone = site.config.timezone
+        self.env = make_environment(theme)
+        self.env.globals.update(
+            site=site,
+            config=site.config,
+            markdown=self.markdown,
+            time_tag=self.time_tag,
+            local_date=self.local_date,
+            month_url=self.month_url,
+        )
+        self.markdown_renderer = markdown
+
+    def markdown(self, text: str, lowest_heading: int = 2, shift: int = 0) -> Markup:
+        return Markup(self.markdown_renderer.render(text, lowest_heading, shift))  # noqa: S704 (our own renderer's output)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+    def local_date(self, moment: datetime) -> str:
+        local = self.local(moment)
+        return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+
+    def time_tag(self, moment: datetime, date_only: bool = False) -> Markup:
+        """`<time datetime="…Z">29 November 2026, 09:05 CET</time>` in the site's zone."""
+        local = self.local(moment)
+        shown = self.local_date(moment)
+        if not date_only:
+            shown += f", {local:%H:%M} {local.tzname()}"
+        return Markup('<time datetime="{}">{}</time>').format(format_iso(moment), escape(shown))
+
+    def month_url(self, post: Post) -> str:
+        year, month = self.month_of(post)
+        return f"history/{year:04d}/{month:02d}/"
+
+    def month_of(self, post: Post) -> tuple[int, int]:
+        began = post.began if isinstance(post, (Incident, Maintenance)) else None
+        local = self.local(began or self.site.now)
+        return local.year, local.month
+
+    def page(self, template: str, path: str, root: str, **context: Any) -> tuple[str, bytes]:
+        html = self.env.get_template(template).render(root=root, path=path, **context)
+        return path, html.encode("utf-8")
+
+    def render_all(self) -> Pages:
+        """Every page, keyed by its path in the output."""
+        site = self.site
+        recent = site.resolved_incidents[:RECENT_RESOLVED]
+        pages = dict(
+            [
+                self.page("index.html", "index.html", "", recent_resolved=recent),
+                self.page("404.html", "404.html", site.config.base_url),
+            ]
+        )
+        for incident in site.incidents:
+            pages.update([self.page("incident.html", f"{incident.url}index.html", "../../", incident=incident)])
+        for window in site.maintenance:
+            pages.update([self.page("maintenance.html", f"{window.url}index.html", "../../", window=window)])
+        pages.update(self.history())
+        return pages
+
+    def history(self) -> Pages:
+        """`history/` lists the months; `history/YYYY/MM/` lists what began in each."""
+        months: dict[tuple[int, int], list[Post]] = defaultdict(list)
+        for post in (*self.site.incidents, *self.site.maintenance):
+            months[self.month_of(post)].append(post)
+        ordered = sorted(months, reverse=True)
+        entries = [
+            {
+                "year": year,
+                "month": month,
+                "name": f"{MONTHS[month - 1]} {year}",
+                "url": f"history/{year:04d}/{month:02d}/",
+                "incidents": [p for p in months[(year, month)] if isinstance(p, Incident)],
+                "maintenance": [p for p in months[(year, month)] if isinstance(p, Maintenance)],
+            }
+            for year, month in ordered
+        ]
+        for entry in entries:
+            entry["incidents"].sort(key=_newest_first_key, reverse=True)
+            entry["maintenance"].sort(key=_newest_first_key, reverse=True)
+        pages = dict([self.page("history.html", "history/index.html", "../", months=entries)])
+        for index, entry in enumerate(entries):
+            newer = entries[index - 1] if index > 0 else None
+            older = entries[index + 1] if index + 1 < len(entries) else None
+            pages.update(
+                [
+                    self.page(
+                        "month.html",
+                        f"{entry['url']}index.html",
+                        "../../../",
+                        month=entry,
+                        newer=newer,
+                        older=older,
+                    )
+                ]
+            )
+        return pages
+
+
+def _newest_first_key(post: Post) -> tuple[datetime, str]:
+    began = post.began if isinstance(post, (Incident, Maintenance)) else None
+    return (began or datetime.min.replace(tzinfo=UTC), post.slug)
+
+
+def render_pages(site: Site, theme: Theme, markdown: MarkdownRenderer) -> Pages:
+    return PageRenderer(site, theme, markdown).render_all()
+

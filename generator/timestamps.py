@@ -1,0 +1,80 @@
+"""Timestamps as FORMAT.md defines them: read in the site's zone, stored and compared in UTC."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+EXPECTED = "expected YYYY-MM-DD HH:MM[:SS] with an optional zone (UTC, Z or +HH:MM)"
+
+_TIMESTAMP = re.compile(
+    r"""^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})
+        [T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>[.,]\d+)?)?
+        \s*(?P<zone>Z|UTC|[+-]\d{2}:?\d{2})?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+class TimestampError(ValueError):
+    """A timestamp that cannot be read; the message says why."""
+
+
+def load_zone(name: str) -> tzinfo:
+    """The IANA zone NAME; raises TimestampError for an unknown one."""
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise TimestampError(f"unknown time zone '{name}'") from exc
+
+
+def parse_timestamp(text: str, zone: tzinfo) -> datetime:
+    """Read TEXT as a UTC datetime; a time without a zone is read in ZONE."""
+    match = _TIMESTAMP.match(text.strip())
+    if not match:
+        raise TimestampError(f"cannot read timestamp '{text.strip()}': {EXPECTED}")
+    if match["fraction"]:
+        raise TimestampError(
+            f"cannot read timestamp '{text.strip()}': fractions of a second are not allowed"
+        )
+    fields = {k: int(match[k] or 0) for k in ("year", "month", "day", "hour", "minute", "second")}
+    try:
+        naive = datetime(**fields)
+    except ValueError as exc:
+        raise TimestampError(f"cannot read timestamp '{text.strip()}': {exc}") from None
+    zone_text = (match["zone"] or "").upper()
+    if zone_text in ("Z", "UTC"):
+        return naive.replace(tzinfo=UTC)
+    if zone_text:
+        sign = -1 if zone_text[0] == "-" else 1
+        digits = zone_text[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > 23 or minutes > 59:
+            raise TimestampError(f"cannot read timestamp '{text.strip()}': bad offset")
+        offset = timezone(sign * timedelta(hours=hours, minutes=minutes))
+        return naive.replace(tzinfo=offset).astimezone(UTC)
+    return _localize(naive, zone, text.strip())
+
+
+def _localize(naive: datetime, zone: tzinfo, text: str) -> datetime:
+    """NAIVE read in ZONE: a skipped local time is an error, a repeated one is the first."""
+    local = naive.replace(tzinfo=zone, fold=0)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != naive:
+        raise TimestampError(
+            f"timestamp '{text}' does not exist in {zone}: "
+            "the clocks skip it for daylight saving time; give the zone explicitly"
+        )
+    return instant
+
+
+def format_utc(moment: datetime) -> str:
+    """`2026-11-29 09:05:00 UTC`, the form that commands stamp."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def format_iso(moment: datetime) -> str:
+    """`2026-11-29T09:05:00Z`, RFC 3339 in UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

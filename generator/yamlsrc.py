@@ -1,0 +1,101 @@
+"""YAML that remembers where each value came from, so errors can name a line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+Path_ = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves timestamps as text: Outpost reads them itself (FORMAT.md)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class YamlError(Exception):
+    """YAML that cannot be read, at LINE (1-based, relative to the text given)."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Located:
+    """Plain data from YAML, with the line of every mapping key and sequence item."""
+
+    data: Any
+    lines: dict[Path_, int]
+
+    def line(self, *path: str | int) -> int:
+        """The line of PATH, or of its nearest ancestor that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+
+def load_located(text: str, first_line: int = 1) -> Located:
+    """Parse TEXT; line numbers count from FIRST_LINE. Raises YamlError."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Located(None, {(): first_line})
+        lines: dict[Path_, int] = {}
+        _record_lines(node, (), lines, first_line)
+        _check_duplicate_keys(node, first_line)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.context_mark or exc.problem_mark
+        line = first_line + (mark.line if mark else 0)
+        raise YamlError(line, _describe(exc)) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(first_line, f"not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return Located(data, lines)
+
+
+def _describe(exc: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (exc.context, exc.problem) if p]
+    return "not valid YAML: " + "; ".join(parts)
+
+
+def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], first: int) -> None:
+    lines[path] = first + node.start_mark.line
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                child = (*path, str(key.value))
+                _record_lines(value, child, lines, first)
+                lines[child] = first + key.start_mark.line
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, (*path, index), lines, first)
+
+
+def _check_duplicate_keys(node: yaml.Node, first: int) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                line = first + key.start_mark.line
+                if key.value in seen:
+                    raise YamlError(
+                        line, f"duplicate key '{key.value}' (first given on line {seen[key.value]})"
+                    )
+                seen[key.value] = line
+            _check_duplicate_keys(value, first)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_duplicate_keys(item, first)
