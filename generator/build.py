@@ -12,14 +12,14 @@ import jinja2
 
 from generator.load import load_site
 from generator.model import Site
+from generator.output import write_tree
 from generator.outputs.feeds import render_feeds
 from generator.outputs.markup import MarkdownRenderer
 from generator.outputs.meta import render_meta
 from generator.outputs.pages import render_pages
-from generator.output import write_tree
 from generator.problems import OutpostError, Problem, error
-from generator.theme import Theme, find_theme
 from generator.templates import template_problem
+from generator.theme import Theme, find_theme
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,7 @@ def render_site(site: Site, theme: Theme, site_dir: Path) -> dict[str, bytes]:
     def add(files: dict[str, bytes], source: str) -> None:
         for path, data in files.items():
             if path in outputs:
-                problems.append(
-                    error(source, 1, f"'{path}' is also written by {outputs[path][0]}")
-                )
+                problems.append(error(source, 1, f"'{path}' is also written by {outputs[path][0]}"))
             outputs[path] = (source, data)
 
     for name, path in theme.static_files().items():

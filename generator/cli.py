@@ -77,7 +77,9 @@ def make_parser() -> argparse.ArgumentParser:
         "Exit codes: 0 success, 1 content or config errors, 2 usage errors.",
     )
     parser.add_argument("--version", action="version", version=f"outpost {__version__}")
-    parser.add_argument("--site", type=Path, metavar="DIR", default=Path("."), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--site", type=Path, metavar="DIR", default=Path("."), help=argparse.SUPPRESS
+    )
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
 
@@ -92,50 +94,81 @@ def make_parser() -> argparse.ArgumentParser:
         )
         return sub
 
-    sub = command("new", "Start an incident: write content/incidents/YYYY-MM-DD-slug.md with its first update.")
+    sub = command(
+        "new",
+        "Start an incident: write content/incidents/YYYY-MM-DD-slug.md with its first update.",
+    )
     sub.add_argument("title", help="the incident's title, as customers will read it")
-    sub.add_argument("--impact", default="minor", help="none, minor, major or critical (default: minor)")
+    sub.add_argument(
+        "--impact", default="minor", help="none, minor, major or critical (default: minor)"
+    )
     sub.add_argument(
         "--component", action="append", default=[], metavar="NAME",
         help="an affected component from site.yaml; repeat for several",
     )  # fmt: skip
-    sub.add_argument("--status", default="investigating", help="the first update's status (default: investigating)")
-    sub.add_argument("-m", "--message", help="the first update's text (default: $EDITOR, or standard input)")
-    sub.add_argument("--draft", action="store_true", help="mark it 'draft: true': left out of builds")
+    sub.add_argument(
+        "--status",
+        default="investigating",
+        help="the first update's status (default: investigating)",
+    )
+    sub.add_argument(
+        "-m", "--message", help="the first update's text (default: $EDITOR, or standard input)"
+    )
+    sub.add_argument(
+        "--draft", action="store_true", help="mark it 'draft: true': left out of builds"
+    )
     sub.set_defaults(run=run.new)
 
-    sub = command("update", "Append a timestamped status update to an incident or maintenance window.")
+    sub = command(
+        "update", "Append a timestamped status update to an incident or maintenance window."
+    )
     sub.add_argument("slug", help="the file's name without .md (the date prefix may be left out)")
     sub.add_argument(
         "status",
         help="incidents: investigating, identified, monitoring, update, resolved, postmortem; "
         "maintenance: scheduled, in-progress, verifying, completed, update",
     )
-    sub.add_argument("-m", "--message", help="the update's text (default: $EDITOR, or standard input)")
+    sub.add_argument(
+        "-m", "--message", help="the update's text (default: $EDITOR, or standard input)"
+    )
     sub.set_defaults(run=run.update)
 
-    sub = command("resolve", "Append a Resolved update (Completed, for maintenance): 'update SLUG resolved'.")
+    sub = command(
+        "resolve", "Append a Resolved update (Completed, for maintenance): 'update SLUG resolved'."
+    )
     sub.add_argument("slug", help="the file's name without .md (the date prefix may be left out)")
-    sub.add_argument("-m", "--message", help="the update's text (default: $EDITOR, or standard input)")
+    sub.add_argument(
+        "-m", "--message", help="the update's text (default: $EDITOR, or standard input)"
+    )
     sub.set_defaults(run=run.resolve)
 
-    sub = command("check", "Check site.yaml, every post and the theme; print every problem as PATH:LINE.")
+    sub = command(
+        "check", "Check site.yaml, every post and the theme; print every problem as PATH:LINE."
+    )
     sub.set_defaults(run=run.check)
 
     sub = command("build", "Build the static site: pages, feeds, sitemap, theme files.")
-    sub.add_argument("--out", type=Path, metavar="DIR", help="the output folder (default: public/ in the site)")
+    sub.add_argument(
+        "--out", type=Path, metavar="DIR", help="the output folder (default: public/ in the site)"
+    )
     sub.add_argument("--drafts", action="store_true", help="include posts marked 'draft: true'")
     sub.add_argument(
         "--now", metavar="TIMESTAMP",
         help="the build's time, for maintenance windows (default: $SOURCE_DATE_EPOCH, else the clock); "
         "without a zone it is UTC",
     )  # fmt: skip
-    sub.add_argument("--base-url", metavar="URL", help="serve from URL instead of site.yaml's base_url")
+    sub.add_argument(
+        "--base-url", metavar="URL", help="serve from URL instead of site.yaml's base_url"
+    )
     sub.set_defaults(run=run.build)
 
     sub = command("serve", "Build, serve on HTTP, rebuild on every change and reload open pages.")
-    sub.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
-    sub.add_argument("--port", type=int, default=8000, help="the port; 0 picks a free one (default: 8000)")
+    sub.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)"
+    )
+    sub.add_argument(
+        "--port", type=int, default=8000, help="the port; 0 picks a free one (default: 8000)"
+    )
     sub.add_argument("--drafts", action="store_true", help="include posts marked 'draft: true'")
     sub.add_argument("--now", metavar="TIMESTAMP", help="a fixed build time instead of the clock")
     sub.set_defaults(run=run.serve)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from generator import edit
 from generator.build import build_site
-from generator.content import INCIDENTS, MAINTENANCE, KINDS, post_files
+from generator.content import INCIDENTS, KINDS, post_files
 from generator.load import load_site
-from generator.problems import OutpostError, Problem, UsageError, count_summary, sort_problems
+from generator.problems import Problem, UsageError, count_summary, sort_problems
 from generator.templates import check_templates
 from generator.theme import find_theme
 from generator.timestamps import TimestampError, parse_timestamp
@@ -30,7 +30,9 @@ def new(args: argparse.Namespace) -> int:
     message = read_message(args.message, "new-incident")
     now = datetime.now(UTC).replace(microsecond=0)
     text = edit.new_incident_text(args.title, impact, components, status, message, args.draft, now)
-    path, problems = edit.create_post(site_dir, edit.new_post_path(site_dir, args.title, now), text, config, now)
+    path, problems = edit.create_post(
+        site_dir, edit.new_post_path(site_dir, args.title, now), text, config, now
+    )
     _print_warnings(problems)
     print(_shown(path))
     return 0
@@ -42,7 +44,9 @@ def update(args: argparse.Namespace, status_word: str | None = None) -> int:
     target = edit.find_post(site_dir, args.slug)
     status = edit.check_status(target.kind, status_word or args.status)
     message = read_message(args.message, target.slug)
-    when, problems = edit.append_update(site_dir, target, status, message, config, datetime.now(UTC))
+    when, problems = edit.append_update(
+        site_dir, target, status, message, config, datetime.now(UTC)
+    )
     _print_warnings(problems)
     print(f"{_shown(target.path)}: appended '{edit.update_heading(when, status)}'")
     return 0
@@ -62,7 +66,9 @@ def check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     files = sum(len(post_files(site_dir, kind)) for kind in KINDS)
-    summary = f"checked site.yaml and {files} post{'s' if files != 1 else ''}: {count_summary(problems)}"
+    summary = (
+        f"checked site.yaml and {files} post{'s' if files != 1 else ''}: {count_summary(problems)}"
+    )
     has_errors = site is None or any(p.is_error for p in problems)
     print(summary, file=sys.stderr if has_errors else sys.stdout)
     return 1 if has_errors else 0
@@ -129,9 +135,13 @@ def _edit(name: str) -> str:
         try:
             result = subprocess.run([*shlex.split(editor), str(path)], check=False)
         except OSError as exc:
-            raise UsageError(f"cannot start the editor '{editor}': {exc.strerror}; use -m MESSAGE") from None
+            raise UsageError(
+                f"cannot start the editor '{editor}': {exc.strerror}; use -m MESSAGE"
+            ) from None
         if result.returncode != 0:
-            raise UsageError(f"the editor '{editor}' exited with {result.returncode}: nothing written")
+            raise UsageError(
+                f"the editor '{editor}' exited with {result.returncode}: nothing written"
+            )
         return path.read_text().replace(EDITOR_HINT, "")
 
 
@@ -145,6 +155,3 @@ def _shown(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return str(path)
-
-
-__all__ = ["MAINTENANCE", "OutpostError"]

@@ -39,7 +39,9 @@ def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Problem]]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return None, [error(shown, 1, f"no {CONFIG_FILE} here: is this an Outpost site? (--site DIR)")]
+        return None, [
+            error(shown, 1, f"no {CONFIG_FILE} here: is this an Outpost site? (--site DIR)")
+        ]
     except OSError as exc:
         return None, [error(shown, 1, f"cannot read: {exc.strerror}")]
     try:
@@ -79,14 +81,20 @@ def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None,
 
     language = _text(data.get("language")) or "en"
     if not _LANGUAGE.match(language):
-        bad(("language",), f"language must be a language tag such as 'en' or 'de-CH'; got '{language}'")
+        bad(
+            ("language",),
+            f"language must be a language tag such as 'en' or 'de-CH'; got '{language}'",
+        )
 
     zone_name = _text(data.get("timezone")) or "UTC"
     zone = None
     try:
         zone = load_zone(zone_name)
     except TimestampError:
-        bad(("timezone",), f"unknown time zone '{zone_name}': use an IANA name such as 'Europe/Berlin'")
+        bad(
+            ("timezone",),
+            f"unknown time zone '{zone_name}': use an IANA name such as 'Europe/Berlin'",
+        )
 
     theme = _text(data.get("theme")) or "default"
     if not _THEME.match(theme):
@@ -97,7 +105,10 @@ def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None,
     feed_entries = _feed_entries(data.get("feed"), bad)
     id_host = _text(data.get("id_host")) or urlsplit(base_url).hostname or ""
     if "id_host" in data and not re.match(r"^[A-Za-z0-9.-]+$", id_host):
-        bad(("id_host",), f"id_host must be a host name such as status.acme.example; got '{id_host}'")
+        bad(
+            ("id_host",),
+            f"id_host must be a host name such as status.acme.example; got '{id_host}'",
+        )
     groups = _components(data.get("components"), bad, doc)
 
     for key in ("description",):
@@ -149,7 +160,10 @@ def _feed_entries(feed: Any, bad: Any) -> int:
             bad(("feed", str(key)), f"unknown key 'feed.{key}'{suggest(str(key), FEED_KEYS)}")
     entries = feed.get("entries", 50)
     if isinstance(entries, bool) or not isinstance(entries, int) or entries < 1:
-        bad(("feed", "entries"), f"feed.entries must be a whole number of 1 or more; got '{entries}'")
+        bad(
+            ("feed", "entries"),
+            f"feed.entries must be a whole number of 1 or more; got '{entries}'",
+        )
         return 50
     return entries
 
@@ -170,27 +184,38 @@ def _components(value: Any, bad: Any, doc: Located) -> tuple[ComponentGroup, ...
             return None
         for key in item:
             if key not in COMPONENT_KEYS:
-                bad((*path, str(key)), f"unknown component key '{key}'{suggest(str(key), COMPONENT_KEYS)}")
+                bad(
+                    (*path, str(key)),
+                    f"unknown component key '{key}'{suggest(str(key), COMPONENT_KEYS)}",
+                )
         name = _text(item.get("name"))
         if not name:
             bad((*path, "name"), "a component's name must not be empty")
             return None
         if name in seen:
-            bad((*path, "name"), f"component '{name}' is declared twice (first on line {doc.line(*seen[name])})")
+            bad(
+                (*path, "name"),
+                f"component '{name}' is declared twice (first on line {doc.line(*seen[name])})",
+            )
             return None
         slug = slugify(name) or "component"
         if slug in slugs:
             bad((*path, "name"), f"component '{name}' would have the same page as '{slugs[slug]}'")
             return None
         seen[name], slugs[slug] = path, name
-        return Component(name=name, slug=slug, description=_text(item.get("description")), group=group)
+        return Component(
+            name=name, slug=slug, description=_text(item.get("description")), group=group
+        )
 
     for index, item in enumerate(value):
         path: tuple[str | int, ...] = ("components", index)
         if isinstance(item, dict) and "group" in item:
             for key in item:
                 if key not in GROUP_KEYS:
-                    bad((*path, str(key)), f"unknown group key '{key}'{suggest(str(key), GROUP_KEYS)}")
+                    bad(
+                        (*path, str(key)),
+                        f"unknown group key '{key}'{suggest(str(key), GROUP_KEYS)}",
+                    )
             name = _text(item.get("group"))
             members = item.get("components")
             if not name:

@@ -223,10 +223,10 @@ class _PostReader:
             items = [(str(v), None, ("components", i)) for i, v in enumerate(value)]
         elif isinstance(value, dict) and self.kind == INCIDENTS:
             for name, status in value.items():
-                path = ("components", str(name))
+                path: tuple[str | int, ...] = ("components", str(name))
                 if status not in INCIDENT_COMPONENT_STATUSES:
                     self.bad_key(
-                        *path[:1],
+                        path[0],
                         f"component status must be one of {', '.join(INCIDENT_COMPONENT_STATUSES)}; "
                         f"got '{status}'",
                         *path[1:],
@@ -242,8 +242,12 @@ class _PostReader:
         result: list[tuple[str, str | None]] = []
         for name, status, path in items:
             if name not in declared:
-                hint = suggest(name, declared) if declared else " (site.yaml declares no components)"
-                self.bad_key(path[0], f"component '{name}' is not declared in site.yaml{hint}", *path[1:])
+                hint = (
+                    suggest(name, declared) if declared else " (site.yaml declares no components)"
+                )
+                self.bad_key(
+                    path[0], f"component '{name}' is not declared in site.yaml{hint}", *path[1:]
+                )
             elif name in (n for n, _ in result):
                 self.bad_key(path[0], f"component '{name}' is named twice", *path[1:])
             else:
@@ -261,7 +265,11 @@ class _PostReader:
                 marker = fence_match.group(1)
                 if fence is None:
                     fence = marker
-                elif marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip()[len(marker):].strip():
+                elif (
+                    marker[0] == fence[0]
+                    and len(marker) >= len(fence)
+                    and not line.strip()[len(marker) :].strip()
+                ):
                     fence = None
             heading = None if fence is not None or fence_match else _H2.match(line)
             if heading:
@@ -362,7 +370,9 @@ def post_files(site_dir: Path, kind: str) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.iterdir() if p.suffix == ".md" and not p.name.startswith(".") and p.is_file()
+        p
+        for p in folder.iterdir()
+        if p.suffix == ".md" and not p.name.startswith(".") and p.is_file()
     )
 
 

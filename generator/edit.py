@@ -13,10 +13,8 @@ import yaml
 
 from generator.config import load_config
 from generator.content import (
-    FIRST_STATUS,
     INCIDENTS,
     KINDS,
-    MAINTENANCE,
     STATUSES,
     parse_post,
     post_files,
@@ -47,14 +45,22 @@ def load_site_config(site_dir: Path) -> SiteConfig:
 def find_post(site_dir: Path, name: str) -> Target:
     """The incident or maintenance window NAME: a slug, a file path, or a slug without its date."""
     wanted = Path(name).name.removesuffix(".md") if name.endswith(".md") or "/" in name else name
-    known = {path.stem: Target(kind, path.stem, path) for kind in KINDS for path in post_files(site_dir, kind)}
+    known = {
+        path.stem: Target(kind, path.stem, path)
+        for kind in KINDS
+        for path in post_files(site_dir, kind)
+    }
     if wanted in known:
         return known[wanted]
     # `db-outage` for `2026-11-29-db-outage`: accepted when exactly one file matches.
-    dated = [slug for slug in known if len(slug) > 11 and slug[11:] == wanted and slug[:4].isdigit()]
+    dated = [
+        slug for slug in known if len(slug) > 11 and slug[11:] == wanted and slug[:4].isdigit()
+    ]
     if len(dated) == 1:
         return known[dated[0]]
-    close = sorted(set(dated + [s for s in known if wanted in s] + get_close_matches(wanted, list(known), n=3)))
+    close = sorted(
+        set(dated + [s for s in known if wanted in s] + get_close_matches(wanted, list(known), n=3))
+    )
     hint = f"; did you mean {one_of([repr(s) for s in close[:5]])}?" if close else ""
     raise UsageError(f"no incident or maintenance window '{wanted}' in content/{hint}")
 
@@ -81,7 +87,9 @@ def new_incident_text(
         front["draft"] = True
     lines = ["---"]
     for key, value in front.items():
-        dumped = yaml.safe_dump({key: value}, default_flow_style=None, allow_unicode=True, width=10_000)
+        dumped = yaml.safe_dump(
+            {key: value}, default_flow_style=None, allow_unicode=True, width=10_000
+        )
         lines.append(dumped.strip())
     lines += ["---", "", update_heading(now, status), "", message.strip(), ""]
     return "\n".join(lines)
@@ -105,7 +113,9 @@ def check_status(kind: str, word: str) -> str:
 
 def check_impact(word: str) -> str:
     if word.lower() not in IMPACTS:
-        raise UsageError(f"impact must be one of {', '.join(IMPACTS)}; got '{word}'{suggest(word, IMPACTS)}")
+        raise UsageError(
+            f"impact must be one of {', '.join(IMPACTS)}; got '{word}'{suggest(word, IMPACTS)}"
+        )
     return word.lower()
 
 
@@ -202,7 +212,9 @@ def replace_file(path: Path, data: bytes) -> None:
 
 
 def _write_temporary(path: Path, data: bytes) -> str:
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -219,10 +231,3 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
-
-
-def default_status(kind: str) -> str:
-    return FIRST_STATUS[kind]
-
-
-__all__ = ["MAINTENANCE", "Target", "append_update", "create_post", "find_post"]

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 
-INCIDENT_STATUSES = ("Investigating", "Identified", "Monitoring", "Update", "Resolved", "Postmortem")
+INCIDENT_STATUSES = (
+    "Investigating",
+    "Identified",
+    "Monitoring",
+    "Update",
+    "Resolved",
+    "Postmortem",
+)
 MAINTENANCE_STATUSES = ("Scheduled", "In progress", "Verifying", "Completed", "Update")
 RESOLVED_STATUSES = ("Resolved", "Postmortem")
 IMPACTS = ("none", "minor", "major", "critical")

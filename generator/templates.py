@@ -13,7 +13,11 @@ from generator.problems import Problem, error
 def template_problem(exc: jinja2.TemplateError, site_dir: Path) -> Problem:
     """Where in which template EXC happened, as well as Jinja's traceback can tell."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        return error(_shown(exc.filename or exc.name or "template", site_dir), exc.lineno, f"template: {exc.message}")
+        return error(
+            _shown(exc.filename or exc.name or "template", site_dir),
+            exc.lineno,
+            f"template: {exc.message}",
+        )
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.endswith((".html", ".xml", ".txt")):
             return error(_shown(frame.filename, site_dir), frame.lineno or 1, f"template: {exc}")

@@ -39,9 +39,11 @@ def parse_timestamp(text: str, zone: tzinfo) -> datetime:
         raise TimestampError(
             f"cannot read timestamp '{text.strip()}': fractions of a second are not allowed"
         )
-    fields = {k: int(match[k] or 0) for k in ("year", "month", "day", "hour", "minute", "second")}
+    year, month, day, hour, minute, second = (
+        int(match[k] or 0) for k in ("year", "month", "day", "hour", "minute", "second")
+    )
     try:
-        naive = datetime(**fields)
+        naive = datetime(year, month, day, hour, minute, second)
     except ValueError as exc:
         raise TimestampError(f"cannot read timestamp '{text.strip()}': {exc}") from None
     zone_text = (match["zone"] or "").upper()

@@ -28,7 +28,7 @@ class _HeadingLevels(Treeprocessor):
 
 
 class _HeadingLevelsExtension(Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (the library's name)
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(_HeadingLevels(md), "outpost_heading_levels", 0)
 
 
@@ -39,9 +39,7 @@ class MarkdownRenderer:
         self._md = markdown.Markdown(
             extensions=[*EXTENSIONS, _HeadingLevelsExtension()], output_format="html"
         )
-        self._levels = next(
-            p for p in self._md.treeprocessors if isinstance(p, _HeadingLevels)
-        )
+        self._levels = next(p for p in self._md.treeprocessors if isinstance(p, _HeadingLevels))
         self._cache: dict[tuple[str, int, int], str] = {}
 
     def render(self, text: str, lowest_heading: int = 2, shift: int = 0) -> str:

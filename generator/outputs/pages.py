@@ -111,7 +111,7 @@ class PageRenderer:
         self.markdown_renderer = markdown
 
     def markdown(self, text: str, lowest_heading: int = 2, shift: int = 0) -> Markup:
-        return Markup(self.markdown_renderer.render(text, lowest_heading, shift))  # noqa: S704 (our own renderer's output)
+        return Markup(self.markdown_renderer.render(text, lowest_heading, shift))
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
@@ -152,9 +152,17 @@ class PageRenderer:
             ]
         )
         for incident in site.incidents:
-            pages.update([self.page("incident.html", f"{incident.url}index.html", "../../", incident=incident)])
+            pages.update(
+                [
+                    self.page(
+                        "incident.html", f"{incident.url}index.html", "../../", incident=incident
+                    )
+                ]
+            )
         for window in site.maintenance:
-            pages.update([self.page("maintenance.html", f"{window.url}index.html", "../../", window=window)])
+            pages.update(
+                [self.page("maintenance.html", f"{window.url}index.html", "../../", window=window)]
+            )
         pages.update(self.history())
         return pages
 
@@ -164,7 +172,7 @@ class PageRenderer:
         for post in (*self.site.incidents, *self.site.maintenance):
             months[self.month_of(post)].append(post)
         ordered = sorted(months, reverse=True)
-        entries = [
+        entries: list[dict[str, Any]] = [
             {
                 "year": year,
                 "month": month,
@@ -204,4 +212,3 @@ def _newest_first_key(post: Post) -> tuple[datetime, str]:
 
 def render_pages(site: Site, theme: Theme, markdown: MarkdownRenderer) -> Pages:
     return PageRenderer(site, theme, markdown).render_all()
-
