@@ -6,12 +6,13 @@ import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from generator.model import Component, ComponentGroup, SiteConfig
 from generator.problems import Problem, error, suggest
 from generator.slugs import slugify
 from generator.timestamps import TimestampError, load_zone
-from generator.yamlsrc import Located, YamlError, load_located
+from generator.yamlsrc import Located, YamlError, decode_source, load_located
 
 CONFIG_FILE = "site.yaml"
 SITE_KEYS = (
@@ -44,11 +45,9 @@ def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Problem]]:
         ]
     except OSError as exc:
         return None, [error(shown, 1, f"cannot read: {exc.strerror}")]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return None, [error(shown, line, f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read")]
+    text, problems = decode_source(raw, shown)
+    if text is None:
+        return None, problems
     try:
         located = load_located(text)
     except YamlError as exc:
@@ -62,7 +61,8 @@ def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None,
     def bad(path: tuple[str | int, ...], message: str) -> None:
         problems.append(error(shown, doc.line(*path), message))
 
-    data = doc.data
+    # An empty file (or one with only comments) is an empty mapping: ask for the required keys.
+    data = {} if doc.data is None else doc.data
     if not isinstance(data, dict):
         return None, [error(shown, doc.line(), "site.yaml must be a mapping of keys to values")]
     for key in data:
@@ -93,7 +93,8 @@ def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None,
     except TimestampError:
         bad(
             ("timezone",),
-            f"unknown time zone '{zone_name}': use an IANA name such as 'Europe/Berlin'",
+            f"unknown time zone '{zone_name}': use an IANA name such as 'Europe/Berlin'"
+            + suggest(zone_name, available_timezones()),
         )
 
     theme = _text(data.get("theme")) or "default"
@@ -157,7 +158,8 @@ def _feed_entries(feed: Any, bad: Any) -> int:
         return 50
     for key in feed:
         if key not in FEED_KEYS:
-            bad(("feed", str(key)), f"unknown key 'feed.{key}'{suggest(str(key), FEED_KEYS)}")
+            hint = suggest(f"feed.{key}", [f"feed.{k}" for k in FEED_KEYS])
+            bad(("feed", str(key)), f"unknown key 'feed.{key}'{hint}")
     entries = feed.get("entries", 50)
     if isinstance(entries, bool) or not isinstance(entries, int) or entries < 1:
         bad(

@@ -22,7 +22,7 @@ from generator.model import (
 from generator.problems import Problem, error, one_of, suggest, warning
 from generator.slugs import is_slug
 from generator.timestamps import TimestampError, format_iso, format_utc, parse_timestamp
-from generator.yamlsrc import Located, YamlError, load_located
+from generator.yamlsrc import Located, YamlError, decode_source, load_located
 
 INCIDENTS, MAINTENANCE = "incidents", "maintenance"
 KINDS = (INCIDENTS, MAINTENANCE)
@@ -35,7 +35,8 @@ FIRST_STATUS = {INCIDENTS: "Investigating", MAINTENANCE: "Scheduled"}
 EXAMPLE_HEADING = "## 2026-11-29 09:05 UTC — Investigating"
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_H2 = re.compile(r"^ {0,3}##(?:[ \t]+(?P<text>.*?))?(?:[ \t]+#+)?[ \t]*$")
+# `##Text` without a space counts too: python-markdown renders it as a heading.
+_H2 = re.compile(r"^ {0,3}##(?!#)[ \t]*(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
 _SEPARATOR = re.compile(r"\s+[—–-]\s+")
 
 
@@ -50,30 +51,18 @@ class _Section:
 
 def status_word(text: str, kind: str) -> str | None:
     """The canonical spelling of status TEXT for KIND, in any letter case, or None."""
-    wanted = " ".join(text.split()).lower()
+    wanted = " ".join(re.sub(r"[-_]", " ", text).split()).lower()
     for status in STATUSES[kind]:
         if status.lower() == wanted:
             return status
     return None
 
 
-def decode(raw: bytes, shown: str) -> tuple[str | None, list[Problem]]:
-    """UTF-8 with an optional byte order mark, CRLF read as LF."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return None, [
-            error(shown, line, f"file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read")
-        ]
-    return text.replace("\r\n", "\n"), []
-
-
 def parse_post(
     kind: str, shown: str, slug: str, raw: bytes, config: SiteConfig, now: datetime
 ) -> tuple[Post | None, list[Problem]]:
     """Read one incident or maintenance file; None and the problems when it has errors."""
-    text, problems = decode(raw, shown)
+    text, problems = decode_source(raw, shown)
     if text is None:
         return None, problems
     if not is_slug(slug):
@@ -90,20 +79,40 @@ def parse_post(
     if close is None:
         problems.append(error(shown, 1, "front matter is not closed: add a line '---' after it"))
         return None, problems
-    try:
-        front = load_located("\n".join(lines[1:close]), first_line=2)
-    except YamlError as exc:
-        problems.append(error(shown, exc.line, f"front matter is {exc.message}"))
+    body, first_line = lines[close + 1 :], close + 2
+    front = read_front_matter(lines[1:close], shown, problems)
+    reader = _PostReader(kind, shown, slug, config, now, front or Located({}, {}), problems)
+    if front is None:
+        # Still check the updates, so that one run shows every problem of the file.
+        reader.updates(reader.split(body, first_line)[1])
         return None, problems
-    if not isinstance(front.data, dict):
-        problems.append(error(shown, 1, "front matter must be a mapping of keys to values"))
-        return None, problems
-
-    reader = _PostReader(kind, shown, slug, config, now, front, problems)
-    post = reader.read(lines[close + 1 :], first_line=close + 2)
+    post = reader.read(body, first_line)
     if any(p.is_error for p in problems):
         return None, problems
     return post, problems
+
+
+def read_front_matter(lines: list[str], shown: str, problems: list[Problem]) -> Located | None:
+    """The front matter LINES (from line 2) as a mapping; None, with a problem, when it is not one."""
+    try:
+        front = load_located("\n".join(lines), first_line=2)
+    except YamlError as exc:
+        problems.append(error(shown, exc.line, f"front matter is {exc.message}"))
+        return None
+    if front.data is None:  # empty, or only comments: the missing keys are reported one by one
+        return Located({}, {})
+    if not isinstance(front.data, dict):
+        found = "a list" if isinstance(front.data, list) else f"'{front.data}'"
+        problems.append(
+            error(
+                shown,
+                front.line(),
+                "front matter must be a mapping of keys to values, "
+                f"such as 'title: Login failures'; got {found}",
+            )
+        )
+        return None
+    return front
 
 
 class _PostReader:
@@ -222,17 +231,19 @@ class _PostReader:
         if isinstance(value, list):
             items = [(str(v), None, ("components", i)) for i, v in enumerate(value)]
         elif isinstance(value, dict) and self.kind == INCIDENTS:
-            for name, status in value.items():
+            for name, written in value.items():
                 path: tuple[str | int, ...] = ("components", str(name))
-                if status not in INCIDENT_COMPONENT_STATUSES:
+                canonical = re.sub(r"[- ]+", "_", str(written).strip().lower())
+                if canonical not in INCIDENT_COMPONENT_STATUSES:
+                    found = "nothing" if written is None else f"'{written}'"
                     self.bad_key(
                         path[0],
-                        f"component status must be one of {', '.join(INCIDENT_COMPONENT_STATUSES)}; "
-                        f"got '{status}'",
+                        f"the status of component '{name}' must be one of "
+                        f"{one_of(INCIDENT_COMPONENT_STATUSES)}; got {found}",
                         *path[1:],
                     )
                     continue
-                items.append((str(name), str(status), path))
+                items.append((str(name), canonical, path))
         else:
             shape = "a list of names" + (
                 " or a mapping from name to status" if self.kind == INCIDENTS else ""
@@ -258,20 +269,10 @@ class _PostReader:
         """The preamble, and the update sections with their heading lines."""
         preamble: list[str] = []
         sections: list[_Section] = []
-        fence: str | None = None
-        for number, line in enumerate(body, start=first_line):
-            fence_match = _FENCE.match(line)
-            if fence_match:
-                marker = fence_match.group(1)
-                if fence is None:
-                    fence = marker
-                elif (
-                    marker[0] == fence[0]
-                    and len(marker) >= len(fence)
-                    and not line.strip()[len(marker) :].strip()
-                ):
-                    fence = None
-            heading = None if fence is not None or fence_match else _H2.match(line)
+        code = code_lines(body)
+        for index, line in enumerate(body):
+            number = first_line + index
+            heading = None if index in code else _H2.match(line)
             if heading:
                 text = (heading.group("text") or "").strip()
                 if re.match(r"^\d{4}-", text):
@@ -357,6 +358,38 @@ class _PostReader:
         if when is None or status is None:
             return None
         return when, status
+
+
+def code_lines(lines: list[str]) -> set[int]:
+    """The indexes of LINES in fenced code blocks, fences included.
+
+    A fence that is never closed starts no code block: python-markdown shows it as text,
+    and the update headings after it must not vanish into it.
+    """
+    code: set[int] = set()
+    index = 0
+    while index < len(lines):
+        opening = _FENCE.match(lines[index])
+        end = _closing_fence(lines, index, opening.group(1)) if opening else None
+        if end is None:
+            index += 1
+        else:
+            code.update(range(index, end + 1))
+            index = end + 1
+    return code
+
+
+def _closing_fence(lines: list[str], start: int, marker: str) -> int | None:
+    for index in range(start + 1, len(lines)):
+        match = _FENCE.match(lines[index])
+        if (
+            match
+            and match.group(1)[0] == marker[0]
+            and len(match.group(1)) >= len(marker)
+            and not lines[index][match.end() :].strip()
+        ):
+            return index
+    return None
 
 
 def permanent_id(id_host: str, kind: str, slug: str, when: datetime) -> str:

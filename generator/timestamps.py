@@ -10,7 +10,7 @@ EXPECTED = "expected YYYY-MM-DD HH:MM[:SS] with an optional zone (UTC, Z or +HH:
 
 _TIMESTAMP = re.compile(
     r"""^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})
-        [T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>[.,]\d+)?)?
+        (?:T|[ \t]+)(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>[.,]\d+)?)?
         \s*(?P<zone>Z|UTC|[+-]\d{2}:?\d{2})?$""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -54,7 +54,10 @@ def parse_timestamp(text: str, zone: tzinfo) -> datetime:
         digits = zone_text[1:].replace(":", "")
         hours, minutes = int(digits[:2]), int(digits[2:])
         if hours > 23 or minutes > 59:
-            raise TimestampError(f"cannot read timestamp '{text.strip()}': bad offset")
+            raise TimestampError(
+                f"cannot read timestamp '{text.strip()}': "
+                f"the offset {match['zone']} is not between -23:59 and +23:59"
+            )
         offset = timezone(sign * timedelta(hours=hours, minutes=minutes))
         return naive.replace(tzinfo=offset).astimezone(UTC)
     return _localize(naive, zone, text.strip())

@@ -7,6 +7,10 @@ from typing import Any
 
 import yaml
 
+from generator.problems import Problem, error
+
+BOM = b"\xef\xbb\xbf"
+
 Path_ = tuple[str | int, ...]
 
 
@@ -44,6 +48,26 @@ class Located:
         return self.lines.get((), 1)
 
 
+def decode_source(raw: bytes, shown: str) -> tuple[str | None, list[Problem]]:
+    """UTF-8 with an optional byte order mark, CRLF read as LF; else the line of the bad byte."""
+    # Decoding after the mark, not with utf-8-sig: its error offsets leave the mark out.
+    start = len(BOM) if raw.startswith(BOM) else 0
+    try:
+        text = raw[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = start + exc.start
+        line = raw[:bad].count(b"\n") + 1
+        return None, [
+            error(
+                shown,
+                line,
+                f"file is not UTF-8: byte 0x{raw[bad]:02x} on this line cannot be read; "
+                "save the file as UTF-8",
+            )
+        ]
+    return text.replace("\r\n", "\n"), []
+
+
 def load_located(text: str, first_line: int = 1) -> Located:
     """Parse TEXT; line numbers count from FIRST_LINE. Raises YamlError."""
     loader = _Loader(text)
@@ -56,7 +80,8 @@ def load_located(text: str, first_line: int = 1) -> Located:
         _check_duplicate_keys(node, first_line)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.context_mark or exc.problem_mark
+        mark = None if _in_block(exc) else exc.context_mark
+        mark = mark or exc.problem_mark
         line = first_line + (mark.line if mark else 0)
         raise YamlError(line, _describe(exc)) from None
     except yaml.YAMLError as exc:
@@ -66,8 +91,22 @@ def load_located(text: str, first_line: int = 1) -> Located:
     return Located(data, lines)
 
 
+def _in_block(exc: yaml.MarkedYAMLError) -> bool:
+    """Whether the error's context is a block mapping or list.
+
+    Those begin at the top of the document or list, far from the mistake: for them the
+    line where parsing gave up is the faulty one. Every other context (a quote, a bracket)
+    is reported where it was opened.
+    """
+    return bool(exc.context and exc.context.startswith("while parsing a block"))
+
+
 def _describe(exc: yaml.MarkedYAMLError) -> str:
+    if _in_block(exc):
+        return f"not valid YAML: {exc.problem}; check the indentation and quotes on this line"
     parts = [p for p in (exc.context, exc.problem) if p]
+    if exc.problem == "mapping values are not allowed here":
+        parts.append("put a value that contains ': ' in quotes, and check the indentation")
     return "not valid YAML: " + "; ".join(parts)
 
 
@@ -92,7 +131,9 @@ def _check_duplicate_keys(node: yaml.Node, first: int) -> None:
                 line = first + key.start_mark.line
                 if key.value in seen:
                     raise YamlError(
-                        line, f"duplicate key '{key.value}' (first given on line {seen[key.value]})"
+                        line,
+                        f"not valid YAML: key '{key.value}' is given twice "
+                        f"(first on line {seen[key.value]})",
                     )
                 seen[key.value] = line
             _check_duplicate_keys(value, first)
