@@ -17,7 +17,7 @@ from generator.outputs.feeds import render_feeds
 from generator.outputs.markup import MarkdownRenderer
 from generator.outputs.meta import render_meta
 from generator.outputs.pages import render_pages
-from generator.problems import OutpostError, Problem, error
+from generator.problems import OutpostError, Problem, UsageError, error
 from generator.templates import template_problem
 from generator.theme import Theme, find_theme
 
@@ -49,8 +49,10 @@ def build_site(
     drafts: bool = False,
     base_url: str | None = None,
 ) -> BuildResult:
-    """Build the site in SITE_DIR into OUT (None: render only). Raises OutpostError."""
+    """Build SITE_DIR into OUT (None: render only); raises OutpostError, or UsageError for OUT."""
     started = time.perf_counter()
+    if out is not None:
+        check_out_folder(site_dir, out)
     site, problems = load_site(site_dir, now, drafts)
     if site is None:
         raise OutpostError(problems)
@@ -62,6 +64,18 @@ def build_site(
     if out is not None:
         write_tree(files, out)
     return BuildResult(files, problems, time.perf_counter() - started)
+
+
+def check_out_folder(site_dir: Path, out: Path) -> None:
+    """UsageError when OUT is no place for a build: the new tree replaces OUT whole."""
+    site, target = site_dir.resolve(), out.resolve()
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"the output folder {out} is a file: choose a folder")
+    if site.is_relative_to(target):
+        raise UsageError(f"the output folder {out} holds the site itself: choose another")
+    for folder in ("content", "themes"):
+        if target.is_relative_to(site / folder):
+            raise UsageError(f"the output folder {out} is inside the site's {folder}/")
 
 
 def render_site(site: Site, theme: Theme, site_dir: Path) -> dict[str, bytes]:

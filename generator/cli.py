@@ -41,6 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"outpost {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        # The disk, not Outpost: full, read-only, a file where a folder should be.
+        if args.debug:
+            raise
+        where = f" {exc.filename}:" if exc.filename else ""
+        print(f"outpost {args.command}: error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

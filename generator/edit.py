@@ -58,6 +58,10 @@ def find_post(site_dir: Path, name: str) -> Target:
     ]
     if len(dated) == 1:
         return known[dated[0]]
+    if len(dated) > 1:
+        raise UsageError(
+            f"'{wanted}' is more than one file: {one_of(sorted(dated))}; give the date too"
+        )
     close = sorted(
         set(dated + [s for s in known if wanted in s] + get_close_matches(wanted, list(known), n=3))
     )
@@ -87,16 +91,23 @@ def new_incident_text(
         front["draft"] = True
     lines = ["---"]
     for key, value in front.items():
+        # Block style for the keys, flow style for the list: `components: [API, Web app]`.
+        flow = None if isinstance(value, list) else False
         dumped = yaml.safe_dump(
-            {key: value}, default_flow_style=None, allow_unicode=True, width=10_000
+            {key: value}, default_flow_style=flow, allow_unicode=True, width=10_000
         )
         lines.append(dumped.strip())
-    lines += ["---", "", update_heading(now, status), "", message.strip(), ""]
+    lines += ["---", "", update_heading(now, status), "", message_text(message), ""]
     return "\n".join(lines)
 
 
 def update_heading(when: datetime, status: str) -> str:
     return f"## {format_utc(when)} — {status}"
+
+
+def message_text(message: str) -> str:
+    """MESSAGE trimmed, with LF line ends: the file's own line ends are applied when writing."""
+    return message.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def check_status(kind: str, word: str) -> str:
@@ -140,6 +151,7 @@ def create_post(
         post, problems = _check_text(site_dir, candidate, text, config, now)
         if post is None:
             raise OutpostError(problems)
+        _check_one_added(post, 0, post.source)
         try:
             write_new_file(candidate, text.encode())
             return candidate, problems
@@ -162,15 +174,33 @@ def append_update(
     newline = "\r\n" if b"\r\n" in raw.split(b"\n", 1)[0] + b"\n" else "\n"
     text = raw.decode("utf-8-sig")
     body = text.rstrip("\r\n") if text.strip() else text
-    addition = "\n".join(["", "", update_heading(when, status), "", message.strip(), ""])
+    addition = "\n".join(["", "", update_heading(when, status), "", message_text(message), ""])
     new_text = body + addition.replace("\n", newline)
     bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
     new_raw = bom + new_text.encode()
     after, problems = _check_bytes(site_dir, target, new_raw, config, now)
     if after is None:
         raise OutpostError(problems)
+    _check_one_added(after, len(before.updates), after.source)
     replace_file(target.path, new_raw)
     return when, problems
+
+
+def _check_one_added(post: Post, earlier: int, shown: str) -> None:
+    """UsageError unless POST reads back as its EARLIER updates and exactly one more."""
+    added = post.updates[earlier:]
+    if len(added) > 1:
+        # The message starts two lines below the new update's heading.
+        line = added[1].line - added[0].line - 1
+        raise UsageError(
+            f"line {line} of the message is an update heading: "
+            "use '###' for a heading inside an update; nothing written"
+        )
+    if not added:
+        raise UsageError(
+            f"the new update would be hidden in a code block left open in {shown}: "
+            "close its ``` first; nothing written"
+        )
 
 
 def _check_text(

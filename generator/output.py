@@ -13,7 +13,7 @@ RETIRED_PREFIX = ".outpost-old-"
 
 def write_tree(files: dict[str, bytes], out: Path) -> None:
     """Replace the folder OUT with exactly FILES; OUT is untouched until FILES are all on disk."""
-    out = out.absolute()
+    out = out.resolve()  # a symlinked output folder: its target is replaced, the link stays
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{out.name}-", dir=out.parent))

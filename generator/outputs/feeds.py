@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
 
@@ -15,6 +17,7 @@ from generator.outputs.markup import MarkdownRenderer
 # An empty feed still needs an `updated` time; the build clock would break reproducibility.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ATOM, RSS = "feed.atom", "feed.rss"
+_LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,9 @@ def _generator(
     for item in reversed(entries):
         fe = fg.add_entry()  # feedgen prepends: adding oldest first leaves newest first
         update = item.update
-        link = f"{config.base_url}{item.post.url}#{update.anchor}"
-        html = markdown.render(update.body, lowest_heading=4, shift=1)
+        page_url = config.base_url + item.post.url
+        link = f"{page_url}#{update.anchor}"
+        html = _absolute_links(markdown.render(update.body, lowest_heading=4, shift=1), page_url)
         fe.id(update.id)
         fe.guid(update.id, permalink=False)
         fe.title(item.title)
@@ -91,6 +95,11 @@ def _generator(
         fe.updated(update.when)
         fe.pubDate(update.when)
     return fg
+
+
+def _absolute_links(html: str, page_url: str) -> str:
+    """HTML with its links resolved against PAGE_URL: readers resolve them against the feed."""
+    return _LINK.sub(lambda m: f'{m[1]}{urljoin(page_url, m[2])}"', html)
 
 
 def _media_type(path: str) -> str:

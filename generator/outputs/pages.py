@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,6 +45,8 @@ MAINTENANCE_STATE_LABELS = {
 }
 
 Pages = dict[str, bytes]
+# A link that is neither absolute (`https:`, `mailto:`) nor from the host's root (`/`).
+_RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")(?![A-Za-z][A-Za-z0-9+.-]*:|/)([^"?#]*)([^"]*)"')
 
 
 def make_environment(theme: Theme) -> jinja2.Environment:
@@ -110,8 +114,20 @@ class PageRenderer:
         )
         self.markdown_renderer = markdown
 
-    def markdown(self, text: str, lowest_heading: int = 2, shift: int = 0) -> Markup:
-        return Markup(self.markdown_renderer.render(text, lowest_heading, shift))
+    @jinja2.pass_context
+    def markdown(
+        self,
+        context: Any,
+        text: str,
+        lowest_heading: int = 2,
+        shift: int = 0,
+        home: str | None = None,
+    ) -> Markup:
+        """TEXT as HTML; given HOME, the folder of the page TEXT was written for, links still work."""
+        html = self.markdown_renderer.render(text, lowest_heading, shift)
+        if home is not None:
+            html = rebase_links(html, home, context["path"])
+        return Markup(html)
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
@@ -125,7 +141,7 @@ class PageRenderer:
         local = self.local(moment)
         shown = self.local_date(moment)
         if not date_only:
-            shown += f", {local:%H:%M} {local.tzname()}"
+            shown += f", {local:%H:%M} {_zone_name(local)}"
         return Markup('<time datetime="{}">{}</time>').format(format_iso(moment), escape(shown))
 
     def month_url(self, post: Post) -> str:
@@ -203,6 +219,28 @@ class PageRenderer:
                 ]
             )
         return pages
+
+
+def rebase_links(html: str, home: str, page: str) -> str:
+    """HTML written for the folder HOME (`incidents/x/`), its relative links made to work on PAGE."""
+    here = posixpath.dirname(page)
+    if here == home.rstrip("/"):
+        return html
+
+    def rebase(match: re.Match[str]) -> str:
+        path = match[2]
+        target = posixpath.relpath(posixpath.normpath(posixpath.join(home, path)), here or ".")
+        if not path or path.endswith("/") or posixpath.basename(path) in (".", ".."):
+            target = "./" if target == "." else target + "/"
+        return f'{match[1]}{target}{match[3]}"'
+
+    return _RELATIVE_LINK.sub(rebase, html)
+
+
+def _zone_name(local: datetime) -> str:
+    """`CET`, `UTC`; `UTC-03` where the zone has no abbreviation but its offset (`-03`)."""
+    name = local.tzname() or local.strftime("%z")
+    return f"UTC{name}" if name.startswith(("+", "-")) else name
 
 
 def _newest_first_key(post: Post) -> tuple[datetime, str]:
