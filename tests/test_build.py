@@ -398,11 +398,6 @@ def test_link_checker_finds_a_broken_link(out: Path) -> None:
     ) in broken_links(out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index.html shows the open incident's last update with links written for the"
-    " incident page: the template's update_body() should call markdown(..., home=post.url)",
-)
 def test_relative_links_in_an_open_incident_work_on_the_index(site: Path) -> None:
     with (site / "content/incidents/2026-12-02-slow-queue.md").open("a") as file:
         file.write("See the [earlier incident](../2026-11-29-login-failures/#updates).\n")
