@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -71,7 +72,9 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> None:
 def make_site(tmp_path: Path) -> MakeSite:
     """make_site({path: content}, site_yaml=...) → a site folder in tmp_path."""
 
-    def make(files: dict[str, str | bytes] | None = None, site_yaml: str | None = SITE_YAML) -> Path:
+    def make(
+        files: dict[str, str | bytes] | None = None, site_yaml: str | None = SITE_YAML
+    ) -> Path:
         site = tmp_path / "site"
         site.mkdir(exist_ok=True)
         if site_yaml is not None:
@@ -86,6 +89,9 @@ def run_outpost(
     *args: str | Path, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`outpost ARGS` in CWD, as a separate process, the way writers and CI run it."""
+    if env is None:
+        # A SOURCE_DATE_EPOCH from the environment running the tests would fix the build time.
+        env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     return subprocess.run(
         [sys.executable, "-m", "generator", *map(str, args)],
         cwd=cwd,

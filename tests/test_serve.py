@@ -1,0 +1,382 @@
+"""`outpost serve`: a real server in a subprocess, fetched with urllib, changed on disk."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from generator.serve import QUIET, Debounce, count_changed, find_file, with_reload
+from tests.conftest import INCIDENT, MakeSite, run_outpost
+
+WAIT = 10.0  # seconds: generous, since every wait ends as soon as its event arrives
+POST = "content/incidents/2026-11-29-login-failures.md"
+PAGE = "incidents/2026-11-29-login-failures/"
+REBUILT = r"^rebuilt in \d+\.\d\d s \(.*changed\)$"
+SCRIPT = re.compile(r'<script src="/__outpost/reload\.js" data-build="([^"]+)"></script>\n?</body>')
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Message
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any) -> None:
+        return None  # the test sees the 301 itself
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+class Serve:
+    """`outpost serve --port 0` in a subprocess; its output lines arrive on a queue."""
+
+    def __init__(self, site: Path, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", "--port", "0", "--site", str(site), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        self.lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
+        self.seen: list[tuple[str, str]] = []
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self.readers = [
+            threading.Thread(target=self._read, args=(name, stream), daemon=True)
+            for name, stream in (("stdout", self.process.stdout), ("stderr", self.process.stderr))
+        ]
+        for reader in self.readers:
+            reader.start()
+        self.url = self.wait_for(r"^Serving (http://\S+/) — watching ", "stdout").group(1)
+
+    def _read(self, name: str, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.put((name, line.rstrip("\n")))
+        self.lines.put((name, None))
+
+    def printed(self, pattern: str, stream: str) -> re.Match[str]:
+        """A line on STREAM matching PATTERN, already read or still to come."""
+        for name, line in self.seen:
+            if name == stream and (match := re.search(pattern, line)):
+                return match
+        return self.wait_for(pattern, stream)
+
+    def wait_for(self, pattern: str, stream: str) -> re.Match[str]:
+        """The next line on STREAM matching PATTERN; fails on a timeout or the process's end."""
+        ended: set[str] = set()
+        while True:
+            try:
+                name, line = self.lines.get(timeout=WAIT)
+            except queue.Empty:
+                pytest.fail(f"no line matching {pattern!r} within {WAIT} s; got {self.seen}")
+            if line is None:
+                ended.add(name)
+                if ended == {"stdout", "stderr"}:
+                    pytest.fail(f"the server ended before {pattern!r}; got {self.seen}")
+                continue
+            self.seen.append((name, line))
+            if name == stream and (match := re.search(pattern, line)):
+                return match
+
+    def lines_within(self, seconds: float) -> list[tuple[str, str]]:
+        """Every line printed in the next SECONDS: for checking that nothing more happens."""
+        deadline, lines = time.monotonic() + seconds, []
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                name, line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is not None:
+                lines.append((name, line))
+        self.seen.extend(lines)
+        return lines
+
+    def count(self, pattern: str, stream: str) -> int:
+        return sum(name == stream and bool(re.search(pattern, line)) for name, line in self.seen)
+
+    def fetch(self, path: str, method: str = "GET") -> Response:
+        request = urllib.request.Request(self.url + path.lstrip("/"), method=method)
+        try:
+            with _opener.open(request, timeout=WAIT) as response:
+                return Response(response.status, response.headers, response.read())
+        except urllib.error.HTTPError as exc:
+            return Response(exc.code, exc.headers, exc.read())
+
+    def stop(self) -> int:
+        """Ctrl-C, then the exit code; every line it printed is in `seen` afterwards."""
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout=WAIT)
+        for reader in self.readers:
+            reader.join(timeout=WAIT)
+        while not self.lines.empty():
+            name, line = self.lines.get()
+            if line is not None:
+                self.seen.append((name, line))
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=WAIT)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+StartServe = Callable[..., Serve]
+
+
+@pytest.fixture
+def serve() -> Iterator[StartServe]:
+    """serve(site, *options) → a running Serve, killed at the end of the test."""
+    started: list[Serve] = []
+
+    def start(site: Path, *args: str) -> Serve:
+        started.append(Serve(site, *args))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.kill()
+
+
+def update(text: str, status: str = "Monitoring", minute: int = 45) -> str:
+    """INCIDENT with one more update, at 11:MINUTE, saying TEXT."""
+    return INCIDENT + f"\n## 2026-11-29 11:{minute:02d} UTC — {status}\n{text}\n"
+
+
+def write(site: Path, path: str, text: str) -> None:
+    (site / path).write_text(text, encoding="utf-8")
+
+
+def test_serves_pages_and_feeds_with_their_content_types(
+    make_site: MakeSite, serve: StartServe
+) -> None:
+    server = serve(make_site({POST: INCIDENT}))
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", server.url)
+    assert int(server.url.rsplit(":", 1)[1].rstrip("/")) > 0  # port 0 printed as the real one
+    index, page = server.fetch("/"), server.fetch(PAGE)
+    assert (index.status, index.headers["Content-Type"]) == (200, "text/html; charset=utf-8")
+    assert "Login failures" in index.text
+    assert (page.status, page.headers["Content-Type"]) == (200, "text/html; charset=utf-8")
+    assert "Logins work again." in page.text
+    assert page.headers["Cache-Control"] == "no-cache"
+    types = {
+        "feed.atom": "application/atom+xml",
+        "feed.rss": "application/rss+xml",
+        "static/style.css": "text/css",
+        "sitemap.xml": "application/xml",
+        "robots.txt": "text/plain",
+        "__outpost/reload.js": "text/javascript",
+    }
+    for path, expected in types.items():
+        response = server.fetch(path)
+        assert response.status == 200, path
+        assert response.headers["Content-Type"].split(";")[0] == expected, path
+
+
+def test_head_folder_redirect_and_not_found(make_site: MakeSite, serve: StartServe) -> None:
+    server = serve(make_site({POST: INCIDENT}))
+    head = server.fetch(PAGE, method="HEAD")
+    assert (head.status, head.body) == (200, b"")
+    assert int(head.headers["Content-Length"]) == len(server.fetch(PAGE).body)
+    redirect = server.fetch(PAGE.rstrip("/"))
+    assert (redirect.status, redirect.headers["Location"]) == (301, "/" + PAGE)
+    missing = server.fetch("incidents/no-such-incident/")
+    assert (missing.status, missing.headers["Content-Type"]) == (404, "text/html; charset=utf-8")
+    assert "Page not found" in missing.text
+    assert server.url + "history/" in missing.text  # the 404 page's links point here
+
+
+def test_change_is_rebuilt_and_served(make_site: MakeSite, serve: StartServe) -> None:
+    site = make_site({POST: INCIDENT})
+    server = serve(site)
+    assert "We keep watching." not in server.fetch(PAGE).text
+    write(site, POST, update("We keep watching."))
+    server.wait_for(REBUILT, "stdout")
+    assert "We keep watching." in server.fetch(PAGE).text
+
+
+def test_burst_of_saves_is_one_rebuild(make_site: MakeSite, serve: StartServe) -> None:
+    site = make_site({POST: INCIDENT})
+    server = serve(site)
+    for n in range(5):
+        if n:
+            time.sleep(0.02)  # an editor's burst of saves: a pace, not a wait for the server
+        write(site, POST, update(f"Save number {n}."))
+    server.wait_for(REBUILT, "stdout")
+    assert "Save number 4." in server.fetch(PAGE).text  # not rebuilt after the first save
+    assert server.lines_within(5 * QUIET) == []  # nor again, after the burst or after itself
+
+
+def test_debounce_waits_for_a_pause() -> None:
+    debounce = Debounce(quiet=0.1, longest=2.0)
+    assert debounce.due_in(0.0) is None
+    debounce.note(10.0)
+    debounce.note(10.05)
+    assert debounce.due_in(10.06) == pytest.approx(0.09)
+    assert debounce.due_in(10.15) == 0.0
+    debounce.clear()
+    assert debounce.due_in(10.2) is None
+
+
+def test_debounce_rebuilds_during_a_steady_stream() -> None:
+    debounce = Debounce(quiet=0.1, longest=2.0)
+    for tick in range(30):
+        debounce.note(tick * 0.05)
+    assert debounce.due_in(1.45) == pytest.approx(0.1)
+    for tick in range(30, 41):
+        debounce.note(tick * 0.05)
+    assert debounce.due_in(2.0) == 0.0
+
+
+def test_error_keeps_last_good_site_until_fixed(make_site: MakeSite, serve: StartServe) -> None:
+    site = make_site({POST: INCIDENT})
+    server = serve(site)
+    write(site, POST, update("Broken.").replace("impact: major", "impact: catastrophic"))
+    error = server.wait_for(r"^(\S+):(\d+): error: impact must be one of", "stderr")
+    assert error.group(1) == POST
+    server.wait_for(r"^rebuild failed: 1 error; still serving the last good build$", "stderr")
+    page = server.fetch(PAGE)
+    assert page.status == 200
+    assert "Logins work again." in page.text and "Broken." not in page.text
+    write(site, POST, update("Fixed."))
+    server.wait_for(REBUILT, "stdout")
+    assert "Fixed." in server.fetch(PAGE).text
+    assert server.count(REBUILT, "stdout") == 1
+
+
+def test_first_build_failure_serves_errors_until_fixed(
+    make_site: MakeSite, serve: StartServe
+) -> None:
+    site = make_site({POST: INCIDENT.replace("impact: major", "impact: catastrophic")})
+    server = serve(site)
+    # stderr's lines come before the address line, but the two pipes are read apart
+    server.printed(rf"^{POST}:\d+: error: impact must be one of", "stderr")
+    server.printed(r"^build failed: 1 error; serving an error page until it is fixed$", "stderr")
+    failed = server.fetch("/")
+    assert failed.status == 503
+    assert "impact must be one of" in failed.text and SCRIPT.search(failed.text)
+    write(site, POST, INCIDENT)
+    server.wait_for(REBUILT, "stdout")
+    assert server.fetch(PAGE).status == 200
+
+
+def test_pages_get_reload_script_and_events_announce_rebuilds(
+    make_site: MakeSite, serve: StartServe
+) -> None:
+    site = make_site({POST: INCIDENT})
+    server = serve(site)
+    shown = SCRIPT.search(server.fetch(PAGE).text)
+    assert shown, "the reload script is injected just before </body>"
+    script = server.fetch("__outpost/reload.js").text
+    assert 'new EventSource("/__outpost/events")' in script and "location.reload()" in script
+    with urllib.request.urlopen(server.url + "__outpost/events", timeout=WAIT) as events:
+        assert events.headers["Content-Type"] == "text/event-stream"
+        assert next_event(events) == ("build", shown.group(1))
+        write(site, POST, update("Reload me."))
+        kind, build = next_event(events)
+    assert kind == "build" and build != shown.group(1)
+    fresh = server.fetch(PAGE).text
+    assert "Reload me." in fresh
+    assert (script_tag := SCRIPT.search(fresh)) and script_tag.group(1) == build
+
+
+def next_event(stream: Any) -> tuple[str, str]:
+    """The next server-sent event's (event, data), skipping comments and retry lines."""
+    fields: dict[str, str] = {}
+    while line := stream.readline().decode("utf-8"):
+        if line == "\n" and "data" in fields:
+            return fields.get("event", "message"), fields["data"]
+        name, _, value = line.rstrip("\n").partition(": ")
+        if name:
+            fields[name] = value
+    pytest.fail(f"the event stream ended; got {fields}")
+
+
+def test_build_output_has_no_reload_script(make_site: MakeSite, tmp_path: Path) -> None:
+    site = make_site({POST: INCIDENT})
+    result = run_outpost("build", "--out", tmp_path / "out", cwd=site)
+    assert result.returncode == 0, result.stderr
+    pages = list((tmp_path / "out").rglob("*.html"))
+    assert pages and not any("__outpost" in p.read_text() for p in pages)
+
+
+def test_ctrl_c_stops_cleanly_with_an_event_stream_open(
+    make_site: MakeSite, serve: StartServe
+) -> None:
+    server = serve(make_site({POST: INCIDENT}))
+    with urllib.request.urlopen(server.url + "__outpost/events", timeout=WAIT) as events:
+        next_event(events)
+        assert server.stop() == 0
+        assert events.read() == b""  # the stream was closed, not left hanging
+    stderr = "\n".join(line for name, line in server.seen if name == "stderr")
+    assert "Traceback" not in stderr and "interrupted" not in stderr
+
+
+def test_address_in_use_is_one_line_and_exit_2(make_site: MakeSite) -> None:
+    site = make_site({POST: INCIDENT})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", "serve", "--port", str(port), "--site", str(site)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"outpost serve: error: cannot listen on 127.0.0.1:{port}: "
+        "address already in use; try --port 0\n"
+    )
+
+
+def test_no_site_here_exits_1(tmp_path: Path) -> None:
+    result = run_outpost("serve", "--port", "0", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("site.yaml:1: error: no site.yaml here")
+
+
+def test_find_file() -> None:
+    files = {"index.html": b"", "incidents/a/index.html": b"", "feed.atom": b""}
+    assert find_file(files, "/") == (200, "index.html")
+    assert find_file(files, "/incidents/a/") == (200, "incidents/a/index.html")
+    assert find_file(files, "/incidents/a") == (301, "/incidents/a/")
+    assert find_file(files, "/feed.atom") == (200, "feed.atom")
+    assert find_file(files, "/incidents/b/") == (404, "404.html")
+
+
+def test_with_reload_goes_before_the_last_body_end() -> None:
+    tag = b'<script src="/__outpost/reload.js" data-build="x-1"></script>'
+    assert with_reload(b"<p></body></BODY>", "x-1") == b"<p></body>" + tag + b"</BODY>"
+    assert with_reload(b"<p>", "x-1") == b"<p>" + tag
+
+
+def test_count_changed() -> None:
+    old = {"a": b"1", "b": b"2", "c": b"3"}
+    assert count_changed(old, {"a": b"1", "b": b"two", "d": b"4"}) == 3
+    assert count_changed(old, dict(old)) == 0
