@@ -162,7 +162,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--now", metavar="TIMESTAMP",
         help="the build's time, for maintenance windows (default: $SOURCE_DATE_EPOCH, else the clock); "
-        "without a zone it is UTC",
+        "without a zone it is read in the site's timezone",
     )  # fmt: skip
     sub.add_argument(
         "--base-url", metavar="URL", help="serve from URL instead of site.yaml's base_url"

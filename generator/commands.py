@@ -8,11 +8,12 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from generator import edit
 from generator.build import build_site
+from generator.config import load_config
 from generator.content import INCIDENTS, KINDS, post_files
 from generator.load import load_site
 from generator.problems import Problem, UsageError, count_summary, sort_problems
@@ -59,18 +60,22 @@ def resolve(args: argparse.Namespace) -> int:
 
 def check(args: argparse.Namespace) -> int:
     site_dir: Path = args.site
-    site, problems = load_site(site_dir, datetime.now(UTC), drafts=True)
-    if site is not None:
-        theme = find_theme(site_dir, site.config.theme)
+    config, problems = load_config(site_dir)
+    files = sum(len(post_files(site_dir, kind)) for kind in KINDS)
+    checked = f"checked site.yaml and {files} post{'s' if files != 1 else ''}"
+    if config is None:
+        # Posts need the config (time zone, components): they are read once it has no errors.
+        checked = (
+            f"checked site.yaml (its {files} post{'s' if files != 1 else ''} once it has no errors)"
+        )
+    else:
+        _, problems = load_site(site_dir, datetime.now(UTC), drafts=True)
+        theme = find_theme(site_dir, config.theme)
         problems = sort_problems([*problems, *check_templates(theme.template_dirs, site_dir)])
     for problem in problems:
         print(problem, file=sys.stderr)
-    files = sum(len(post_files(site_dir, kind)) for kind in KINDS)
-    summary = (
-        f"checked site.yaml and {files} post{'s' if files != 1 else ''}: {count_summary(problems)}"
-    )
-    has_errors = site is None or any(p.is_error for p in problems)
-    print(summary, file=sys.stderr if has_errors else sys.stdout)
+    has_errors = any(p.is_error for p in problems)
+    print(f"{checked}: {count_summary(problems)}", file=sys.stderr if has_errors else sys.stdout)
     return 1 if has_errors else 0
 
 
@@ -82,7 +87,8 @@ def build(args: argparse.Namespace) -> int:
 
         if message := check_base_url(args.base_url):
             raise UsageError(f"--base-url: {message.removeprefix('base_url ')}")
-    result = build_site(site_dir, out, build_time(args.now), args.drafts, args.base_url)
+    now = build_time(args.now, site_zone(site_dir))
+    result = build_site(site_dir, out, now, args.drafts, args.base_url)
     _print_warnings(result.warnings)
     print(result.summary(_shown(out) + "/"))
     return 0
@@ -91,15 +97,21 @@ def build(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     from generator.serve import serve_site
 
-    now = build_time(args.now) if args.now else None
+    now = build_time(args.now, site_zone(args.site)) if args.now else None
     return serve_site(args.site, args.host, args.port, args.drafts, now)
 
 
-def build_time(text: str | None) -> datetime:
-    """--now, else SOURCE_DATE_EPOCH, else the clock; UsageError when unreadable."""
+def site_zone(site_dir: Path) -> tzinfo:
+    """The site's time zone, for reading --now; UTC while site.yaml has errors (reported later)."""
+    config, _ = load_config(site_dir)
+    return config.timezone if config and config.timezone else UTC
+
+
+def build_time(text: str | None, zone: tzinfo = UTC) -> datetime:
+    """--now (read in ZONE when it has none), else SOURCE_DATE_EPOCH, else the clock."""
     if text:
         try:
-            return parse_timestamp(text, UTC)
+            return parse_timestamp(text, zone)
         except TimestampError as exc:
             raise UsageError(f"--now: {exc}") from None
     epoch = os.environ.get("SOURCE_DATE_EPOCH")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,27 +45,23 @@ def load_site_config(site_dir: Path) -> SiteConfig:
 
 def find_post(site_dir: Path, name: str) -> Target:
     """The incident or maintenance window NAME: a slug, a file path, or a slug without its date."""
-    wanted = Path(name).name.removesuffix(".md") if name.endswith(".md") or "/" in name else name
-    known = {
-        path.stem: Target(kind, path.stem, path)
-        for kind in KINDS
-        for path in post_files(site_dir, kind)
-    }
-    if wanted in known:
-        return known[wanted]
+    given = Path(name)
+    wanted = given.name.removesuffix(".md") if name.endswith(".md") or "/" in name else name
+    kinds = [k for k in KINDS if k in given.parent.parts] or list(KINDS)
+    known = [Target(kind, path.stem, path) for kind in kinds for path in post_files(site_dir, kind)]
+    exact = [t for t in known if t.slug == wanted]
     # `db-outage` for `2026-11-29-db-outage`: accepted when exactly one file matches.
-    dated = [
-        slug for slug in known if len(slug) > 11 and slug[11:] == wanted and slug[:4].isdigit()
-    ]
-    if len(dated) == 1:
-        return known[dated[0]]
+    dated = [t for t in known if t.slug[11:] == wanted and re.match(r"\d{4}-\d\d-\d\d-", t.slug)]
+    if len(exact) > 1:
+        files = sorted(f"content/{t.kind}/{t.slug}.md" for t in exact)
+        raise UsageError(f"'{name}' is more than one file: {one_of(files)}; give its path")
     if len(dated) > 1:
-        raise UsageError(
-            f"'{wanted}' is more than one file: {one_of(sorted(dated))}; give the date too"
-        )
-    close = sorted(
-        set(dated + [s for s in known if wanted in s] + get_close_matches(wanted, list(known), n=3))
-    )
+        slugs = sorted(t.slug for t in dated)
+        raise UsageError(f"'{wanted}' is more than one file: {one_of(slugs)}; give the date too")
+    if exact or dated:
+        return (exact or dated)[0]
+    slugs = sorted({t.slug for t in known})
+    close = sorted({s for s in slugs if wanted in s} | set(get_close_matches(wanted, slugs, n=3)))
     hint = f"; did you mean {one_of([repr(s) for s in close[:5]])}?" if close else ""
     raise UsageError(f"no incident or maintenance window '{wanted}' in content/{hint}")
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import MakeSite, run_outpost
+from conftest import SITE_YAML, MakeSite, run_outpost
 
 from generator.load import load_site
 
@@ -571,3 +571,48 @@ def test_build_ends_with_one_summary_line(site: Path) -> None:
     assert re.fullmatch(
         r"built 7 pages, 4 feeds and \d+ other files into public/ in \d+\.\d\d s", out[0]
     )
+
+
+def test_a_slug_in_both_folders_must_be_named_by_its_path(make_site: MakeSite) -> None:
+    window = """\
+    ---
+    title: Database upgrade
+    start: 2021-03-06 02:00 UTC
+    end: 2021-03-06 04:00 UTC
+    ---
+    """
+    site = make_site(
+        {OUTAGE_PATH: OUTAGE, "content/maintenance/2021-03-04-login-failures.md": window}
+    )
+    result = outpost("update", "2021-03-04-login-failures", "identified", "-m", "x", cwd=site)
+    assert outcome(result) == (
+        2,
+        [],
+        [
+            "outpost update: error: '2021-03-04-login-failures' is more than one file: "
+            "content/incidents/2021-03-04-login-failures.md or "
+            "content/maintenance/2021-03-04-login-failures.md; give its path"
+        ],
+    )
+    by_path = "content/maintenance/2021-03-04-login-failures.md"
+    assert outpost("update", by_path, "in-progress", "-m", "Started.", cwd=site).returncode == 0
+    assert (site / by_path).read_text().endswith(" — In progress\n\nStarted.\n")
+    assert unchanged(site, OUTAGE_PATH, OUTAGE)
+
+
+def test_now_without_a_zone_is_read_in_the_sites_timezone(make_site: MakeSite) -> None:
+    window = """\
+    ---
+    title: Database upgrade
+    start: 2026-12-06 02:00 UTC
+    end: 2026-12-06 04:00 UTC
+    ---
+    """
+    berlin = SITE_YAML.replace("timezone: UTC", "timezone: Europe/Berlin")
+    site = make_site({"content/maintenance/2026-12-06-db.md": window}, site_yaml=berlin)
+    # 04:30 in Berlin is 03:30 UTC: inside the window; read as UTC it would be over.
+    result = outpost("build", "--now", "2026-12-06 04:30", "--out", "out", cwd=site)
+    assert result.returncode == 0, result.stderr
+    page = (site / "out/maintenance/2026-12-06-db/index.html").read_text()
+    assert "In progress" in page
+    assert "Completed" not in page

@@ -62,6 +62,8 @@ class Serve:
         )
         self.lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
         self.seen: list[tuple[str, str]] = []
+        self.ended: set[str] = set()
+        self.url = ""
         assert self.process.stdout is not None and self.process.stderr is not None
         self.readers = [
             threading.Thread(target=self._read, args=(name, stream), daemon=True)
@@ -69,6 +71,8 @@ class Serve:
         ]
         for reader in self.readers:
             reader.start()
+
+    def wait_until_serving(self) -> None:
         self.url = self.wait_for(r"^Serving (http://\S+/) — watching ", "stdout").group(1)
 
     def _read(self, name: str, stream: IO[str]) -> None:
@@ -85,15 +89,15 @@ class Serve:
 
     def wait_for(self, pattern: str, stream: str) -> re.Match[str]:
         """The next line on STREAM matching PATTERN; fails on a timeout or the process's end."""
-        ended: set[str] = set()
+        deadline = time.monotonic() + WAIT
         while True:
             try:
-                name, line = self.lines.get(timeout=WAIT)
+                name, line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 pytest.fail(f"no line matching {pattern!r} within {WAIT} s; got {self.seen}")
             if line is None:
-                ended.add(name)
-                if ended == {"stdout", "stderr"}:
+                self.ended.add(name)
+                if self.ended == {"stdout", "stderr"}:
                     pytest.fail(f"the server ended before {pattern!r}; got {self.seen}")
                 continue
             self.seen.append((name, line))
@@ -155,6 +159,7 @@ def serve() -> Iterator[StartServe]:
 
     def start(site: Path, *args: str) -> Serve:
         started.append(Serve(site, *args))
+        started[-1].wait_until_serving()
         return started[-1]
 
     yield start
@@ -195,6 +200,7 @@ def test_serves_pages_and_feeds_with_their_content_types(
         response = server.fetch(path)
         assert response.status == 200, path
         assert response.headers["Content-Type"].split(";")[0] == expected, path
+        assert b'src="/__outpost/reload.js"' not in response.body, "HTML only"
 
 
 def test_head_folder_redirect_and_not_found(make_site: MakeSite, serve: StartServe) -> None:
@@ -208,6 +214,13 @@ def test_head_folder_redirect_and_not_found(make_site: MakeSite, serve: StartSer
     assert (missing.status, missing.headers["Content-Type"]) == (404, "text/html; charset=utf-8")
     assert "Page not found" in missing.text
     assert server.url + "history/" in missing.text  # the 404 page's links point here
+
+
+def test_drafts_are_served_with_drafts_only(make_site: MakeSite, serve: StartServe) -> None:
+    draft = INCIDENT.replace("impact: major", "impact: major\ndraft: true")
+    site = make_site({POST: draft})
+    assert serve(site, "--drafts").fetch(PAGE).status == 200
+    assert serve(site).fetch(PAGE).status == 404
 
 
 def test_change_is_rebuilt_and_served(make_site: MakeSite, serve: StartServe) -> None:
