@@ -39,6 +39,7 @@ EXAMPLE_HEADING = "## 2026-11-29 09:05 UTC — Investigating"
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # `##Text` without a space counts too: python-markdown renders it as a heading.
 _H2 = re.compile(r"^ {0,3}##(?!#)[ \t]*(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
+_LOOKS_LIKE_UPDATE = re.compile(r"^ {0,3}(#|#{3,6})[ \t]*\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
 _SEPARATOR = re.compile(r"\s+[—–-]\s+")
 
 
@@ -275,6 +276,15 @@ class _PostReader:
         for index, line in enumerate(body):
             number = first_line + index
             heading = None if index in code else _H2.match(line)
+            if index not in code and not heading and _LOOKS_LIKE_UPDATE.match(line):
+                self.problems.append(
+                    warning(
+                        self.shown,
+                        number,
+                        "this heading looks like an update but is not level 2: "
+                        f"an update heading begins with '## ', as in '{EXAMPLE_HEADING}'",
+                    )
+                )
             if heading:
                 text = (heading.group("text") or "").strip()
                 if re.match(r"^\d{4}-", text):

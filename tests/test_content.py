@@ -1147,3 +1147,25 @@ def test_outpost_check_reports_site_yaml_errors(make_site: MakeSite) -> None:
         "'Europe/Berlin' (did you mean 'Europe/Berlin'?)",
         "checked site.yaml (its 0 posts once it has no errors): 1 error",
     ]
+
+
+@pytest.mark.parametrize("hashes", ["#", "###"])
+def test_an_update_heading_with_the_wrong_level_is_a_warning(
+    config: SiteConfig, hashes: str
+) -> None:
+    post, found = parse(
+        config,
+        "---",
+        "title: Login failures",
+        "---",
+        FIRST,
+        "x",
+        f"{hashes} 2026-11-29 10:40 UTC — Resolved",
+        "Fixed.",
+    )
+    assert post is not None
+    assert len(post.updates) == 1
+    assert found == [
+        f"{P}:6: warning: this heading looks like an update but is not level 2: an update "
+        "heading begins with '## ', as in '## 2026-11-29 09:05 UTC — Investigating'"
+    ]
