@@ -1,0 +1,207 @@
+"""Watching the site and rebuilding it: debounced, one build at a time, the last good one kept."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from watchdog import events as fs
+from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
+
+from generator.build import BuildResult, build_site
+from generator.config import CONFIG_FILE, load_config
+from generator.problems import OutpostError, count_summary, sort_problems
+from generator.serve.http import Live, Snapshot
+from generator.theme import BUILTIN, find_theme
+
+# Not "opened" or "closed without writing": every build reads every file, and would rebuild forever.
+CHANGES: list[type[fs.FileSystemEvent]] = [
+    *(fs.FileCreatedEvent, fs.FileModifiedEvent, fs.FileDeletedEvent, fs.FileMovedEvent),
+    *(fs.FileClosedEvent, fs.DirCreatedEvent, fs.DirDeletedEvent, fs.DirMovedEvent),
+]
+QUIET = 0.1  # seconds without a change before rebuilding: a burst of saves is one rebuild
+LONGEST = 2.0  # ...but a steady stream of changes still rebuilds this often
+
+
+class Builder:
+    """Builds the site into memory; publishes each good build, prints each failed one."""
+
+    def __init__(
+        self, site_dir: Path, drafts: bool, now: datetime | None, url: str, live: Live
+    ) -> None:
+        self.site_dir, self.drafts, self.now, self.url, self.live = site_dir, drafts, now, url, live
+
+    def build(self, first: bool) -> None:
+        previous = self.live.current
+        try:
+            result = build_site(
+                self.site_dir, None, self.now or datetime.now(UTC), self.drafts, self.url
+            )
+        except OutpostError as exc:
+            errors = [str(p) for p in sort_problems(exc.problems)]
+            print_lines(errors)
+            self.fail(count_summary(exc.problems), previous, tuple(errors))
+            return
+        except Exception as exc:  # a bug or a file vanishing mid-read must not stop the watching
+            self.fail(f"internal error: {exc!r}", previous, (f"internal error: {exc!r}",))
+            return
+        print_lines([str(p) for p in sort_problems(result.warnings)])
+        changed = count_changed(previous.files, result.files)
+        if changed or not previous.files:
+            self.live.publish(result.files)
+        print(summary(result, changed, first), flush=True)
+
+    def fail(self, what: str, previous: Snapshot, errors: tuple[str, ...]) -> None:
+        """Keep serving the last good build; with none yet, serve (and reload) the errors."""
+        if previous.files:
+            print_lines([f"rebuild failed: {what}; still serving the last good build"])
+        else:
+            print_lines([f"build failed: {what}; serving an error page until it is fixed"])
+            self.live.publish({}, errors)
+
+
+def summary(result: BuildResult, changed: int, first: bool) -> str:
+    """`rebuilt in 0.12 s (3 files changed)`, or the first build's counts."""
+    if first:
+        return result.summary("memory")
+    files = f"{changed} file{'s' if changed != 1 else ''}" if changed else "no files"
+    return f"rebuilt in {result.seconds:.2f} s ({files} changed)"
+
+
+def count_changed(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> int:
+    """How many output files were added, removed or changed."""
+    return sum(old.get(path) != new.get(path) for path in old.keys() | new.keys())
+
+
+def print_lines(lines: list[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+    sys.stderr.flush()
+
+
+@dataclass
+class Debounce:
+    """When to rebuild: QUIET seconds after the last change, at most LONGEST after the first."""
+
+    quiet: float
+    longest: float
+    first: float | None = None
+    last: float = 0.0
+
+    def note(self, now: float) -> None:
+        if self.first is None:
+            self.first = now
+        self.last = now
+
+    def due_in(self, now: float) -> float | None:
+        """Seconds until the rebuild is due (0: now); None when nothing has changed."""
+        if self.first is None:
+            return None
+        return max(0.0, min(self.last + self.quiet, self.first + self.longest) - now)
+
+    def clear(self) -> None:
+        self.first = None
+
+
+class Rebuilder:
+    """Runs REBUILD on its own thread whenever the debounce says a burst of changes is over."""
+
+    def __init__(self, rebuild: Callable[[], None], debounce: Debounce) -> None:
+        self.rebuild = rebuild
+        self.debounce = debounce
+        self.changed = threading.Condition()
+        self.stopping = False
+        self.thread = threading.Thread(target=self.run, name="outpost-rebuild", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def notice(self) -> None:
+        with self.changed:
+            self.debounce.note(time.monotonic())
+            self.changed.notify()
+
+    def run(self) -> None:
+        while self.wait_until_due():
+            self.rebuild()
+
+    def wait_until_due(self) -> bool:
+        """Wait for changes and then a pause: True to rebuild, False to stop."""
+        with self.changed:
+            while not self.stopping:
+                delay = self.debounce.due_in(time.monotonic())
+                if delay == 0:
+                    self.debounce.clear()  # changes from now on lead to the next rebuild
+                    return True
+                self.changed.wait(delay)
+            return False
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopping = True
+            self.changed.notify()
+        self.thread.join()
+
+
+class Watcher(fs.FileSystemEventHandler):
+    """Watches site.yaml, content/ and the theme; calls ON_CHANGE for every change that matters."""
+
+    def __init__(self, site_dir: Path, on_change: Callable[[], None]) -> None:
+        super().__init__()
+        self.site_dir = site_dir.resolve()
+        self.on_change = on_change
+        self.observer = Observer()
+        self.watches: dict[tuple[Path, bool], ObservedWatch] = {}
+
+    def start(self) -> None:
+        self.sync()
+        self.observer.start()
+
+    def stop(self) -> None:
+        self.observer.stop()
+        self.observer.join()
+
+    def sync(self) -> None:
+        """Watch what the site uses now."""
+        wanted = watch_targets(self.site_dir)
+        for target in self.watches.keys() - wanted:
+            self.observer.unschedule(self.watches.pop(target))
+        for target in wanted - self.watches.keys():
+            path, recursive = target
+            try:
+                self.watches[target] = self.observer.schedule(
+                    self, str(path), recursive=recursive, event_filter=CHANGES
+                )
+            except OSError as exc:  # gone again, or the system's limit on watches reached
+                print_lines([f"outpost serve: cannot watch {path}: {exc.strerror or exc}"])
+
+    def on_any_event(self, event: fs.FileSystemEvent) -> None:
+        paths = [Path(os.fsdecode(p)) for p in (event.src_path, event.dest_path) if p]
+        if any(self.matters(path) for path in paths):
+            self.on_change()
+
+    def matters(self, path: Path) -> bool:
+        """Whether a change to PATH can change the site: not an editor's backup, swap or lock file."""
+        if path.name.startswith((".", "#")) or path.name.endswith("~"):
+            return False
+        return path.parent != self.site_dir or path.name in (CONFIG_FILE, "content", "themes")
+
+
+def watch_targets(site_dir: Path) -> set[tuple[Path, bool]]:
+    """The folders to watch, each with whether its subfolders are watched too."""
+    config, _ = load_config(site_dir)
+    theme = find_theme(site_dir, config.theme if config else BUILTIN)
+    themes = site_dir / "themes"
+    folders = [
+        site_dir / "content",
+        themes,
+        *(d for d in theme.dirs if not d.is_relative_to(themes)),
+    ]
+    return {(site_dir, False)} | {(folder, True) for folder in folders if folder.is_dir()}
