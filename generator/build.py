@@ -13,7 +13,11 @@ import jinja2
 from generator.load import load_site
 from generator.model import Site
 from generator.output import write_tree
+from generator.outputs.api import render_api
+from generator.outputs.badges import render_badges
+from generator.outputs.calendar import render_calendar
 from generator.outputs.feeds import render_feeds
+from generator.outputs.jsonfeed import render_json_feed
 from generator.outputs.markup import MarkdownRenderer
 from generator.outputs.meta import render_meta
 from generator.outputs.pages import render_pages
@@ -98,6 +102,10 @@ def render_site(site: Site, theme: Theme, site_dir: Path) -> dict[str, bytes]:
         add({f"static/{name}": path.read_bytes()}, _shown(path, site_dir))
     add(pages, "the pages")
     add(render_feeds(site, markdown), "the feeds")
+    add(render_api(site), "the API")
+    add(render_json_feed(site, markdown), "the JSON feed")
+    add(render_calendar(site), "the maintenance calendar")
+    add(render_badges(site), "the badges")
     add(render_meta(site, list(pages)), "the sitemap")
     if problems:
         raise OutpostError(problems)

@@ -46,6 +46,10 @@ class Component:
     description: str = ""
     group: str | None = None
 
+    @property
+    def url(self) -> str:
+        return f"components/{self.slug}/"
+
 
 @dataclass(frozen=True)
 class ComponentGroup:

@@ -89,8 +89,16 @@ STATIC = sorted(
     for p in (ROOT / "themes/default/static").rglob("*")
     if p.is_file()
 )
+COMPONENTS = ["api", "web-app", "scheduler", "queue"]  # from conftest.SITE_YAML
+COMPONENT_FILES = [
+    f"components/{slug}/{name}"
+    for slug in COMPONENTS
+    for name in ("badge.svg", "feed.atom", "index.html")
+]
 EXPECTED_FILES = [
     "404.html",
+    "badge.svg",
+    *COMPONENT_FILES,
     "feed.atom",
     "feed.rss",
     "history/2026/10/index.html",
@@ -110,6 +118,7 @@ EXPECTED_FILES = [
     "sitemap.xml",
     *STATIC,
 ]
+EXPECTED_FILES.sort()
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -203,9 +212,9 @@ def test_build_writes_every_page_feed_and_file(site: Path) -> None:
     result = build(site, "--now", NOW)
     assert sorted(tree(site / "public")) == EXPECTED_FILES
     assert result.stderr == ""
-    others = 2 + len(STATIC)
+    others = 3 + len(COMPONENTS) + len(STATIC)
     assert re.fullmatch(
-        rf"built 10 pages, 6 feeds and {others} other files into public/ in \d+\.\d\d s\n",
+        rf"built 14 pages, 10 feeds and {others} other files into public/ in \d+\.\d\d s\n",
         result.stdout,
     )
 
@@ -213,7 +222,7 @@ def test_build_writes_every_page_feed_and_file(site: Path) -> None:
 def test_build_into_a_folder_given_with_out(site: Path, tmp_path: Path) -> None:
     result = build(site, "--out", tmp_path / "web" / "status", "--now", NOW)
     assert sorted(tree(tmp_path / "web" / "status")) == EXPECTED_FILES
-    assert result.stdout.startswith("built 10 pages, 6 feeds and ")
+    assert result.stdout.startswith("built 14 pages, 10 feeds and ")
     assert f" other files into {tmp_path}/web/status/ in " in result.stdout
     assert not (site / "public").exists()
 
@@ -531,7 +540,10 @@ def test_build_time_only_changes_the_state_of_maintenance_without_updates(
     build(site, "--out", tmp_path / "before", "--now", "2026-12-05 00:00")
     build(site, "--out", tmp_path / "after", "--now", "2026-12-07 00:00")
     before, after = tree(tmp_path / "before"), tree(tmp_path / "after")
-    assert sorted(p for p in before if before[p] != after[p]) == [
+    changed = sorted(p for p in before if before[p] != after[p])
+    # Besides the window's state (pages and the API), the build's day ends the uptime bars.
+    assert [p for p in changed if not p.startswith("api/")] == [
+        *(f"components/{slug}/index.html" for slug in sorted(COMPONENTS)),
         "history/2026/12/index.html",
         "index.html",
         "maintenance/2026-12-06-db-upgrade/index.html",
@@ -546,11 +558,15 @@ def test_build_time_only_changes_the_state_of_maintenance_without_updates(
 
 
 def test_no_build_time_is_written(make_site: MakeSite, tmp_path: Path) -> None:
+    # Components are left out: their uptime bars are the last 90 days before the build.
+    without_components = SITE_YAML.split("components:")[0]
+    open_incident = OPEN_INCIDENT.replace("components:\n  Queue: partial_outage\n", "")
     site = make_site(
         {
-            "content/incidents/2026-11-29-login-failures.md": INCIDENT,
-            "content/incidents/2026-12-02-slow-queue.md": OPEN_INCIDENT,
-        }
+            "content/incidents/2026-11-29-login-failures.md": INCIDENT.replace("[API]", "[]"),
+            "content/incidents/2026-12-02-slow-queue.md": open_incident,
+        },
+        site_yaml=without_components,
     )
     build(site, "--out", tmp_path / "clock")  # the real clock
     build(site, "--out", tmp_path / "2031", "--now", "2031-05-17 13:47:29")

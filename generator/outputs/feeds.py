@@ -13,6 +13,7 @@ from feedgen.feed import FeedGenerator
 from generator import __version__
 from generator.model import Post, Site, Update
 from generator.outputs.markup import MarkdownRenderer
+from generator.uptime import incidents_affecting
 
 # An empty feed still needs an `updated` time; the build clock would break reproducibility.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -39,7 +40,7 @@ def entries_of(posts: Iterable[Post]) -> list[FeedEntry]:
 
 
 def render_feeds(site: Site, markdown: MarkdownRenderer) -> dict[str, bytes]:
-    """The site's feeds and one Atom feed per incident and maintenance window."""
+    """The site's feeds; one Atom feed per incident, maintenance window and component."""
     config = site.config
     latest = entries_of((*site.incidents, *site.maintenance))[: config.feed_entries]
     feeds = {
@@ -50,6 +51,14 @@ def render_feeds(site: Site, markdown: MarkdownRenderer) -> dict[str, bytes]:
         title = f"{post.title} – {config.title}"
         fg = _generator(site, entries_of([post]), post.url, f"{post.url}{ATOM}", title, markdown)
         feeds[f"{post.url}{ATOM}"] = fg.atom_str(pretty=True)
+    for component in config.components:
+        posts = incidents_affecting(site, component.name)
+        entries = entries_of(posts)[: config.feed_entries]
+        title = f"{component.name} – {config.title}"
+        path = f"{component.url}{ATOM}"
+        feeds[path] = _generator(site, entries, component.url, path, title, markdown).atom_str(
+            pretty=True
+        )
     return feeds
 
 

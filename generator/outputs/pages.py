@@ -5,44 +5,30 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
 from generator import __version__
+from generator.labels import (
+    COMPONENT_STATUS_LABELS,
+    IMPACT_LABELS,
+    INDICATOR_LABELS,
+    MAINTENANCE_STATE_LABELS,
+)
 from generator.model import COMPLETED, IN_PROGRESS, UPCOMING, Incident, Maintenance, Post, Site
 from generator.outputs.markup import MarkdownRenderer
 from generator.theme import Theme
 from generator.timestamps import format_iso
+from generator.uptime import Uptime, component_uptime, incidents_affecting
 
 RECENT_RESOLVED = 5
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
-
-COMPONENT_STATUS_LABELS = {
-    "operational": "Operational",
-    "under_maintenance": "Under maintenance",
-    "degraded_performance": "Degraded performance",
-    "partial_outage": "Partial outage",
-    "major_outage": "Major outage",
-}
-INDICATOR_LABELS = {
-    "none": "All Systems Operational",
-    "minor": "Minor Service Outage",
-    "major": "Partial System Outage",
-    "critical": "Major System Outage",
-    "maintenance": "Service Under Maintenance",
-}
-IMPACT_LABELS = {"none": "Notice", "minor": "Minor", "major": "Major", "critical": "Critical"}
-MAINTENANCE_STATE_LABELS = {
-    UPCOMING: "Scheduled",
-    IN_PROGRESS: "In progress",
-    COMPLETED: "Completed",
-}
 
 Pages = dict[str, bytes]
 # A link that is neither absolute (`https:`, `mailto:`) nor from the host's root (`/`).
@@ -111,7 +97,10 @@ class PageRenderer:
             time_tag=self.time_tag,
             local_date=self.local_date,
             month_url=self.month_url,
+            uptime=self.uptime,
+            incidents_affecting=lambda name: incidents_affecting(site, name),
         )
+        self._uptime: dict[str, Uptime] = {}
         self.markdown_renderer = markdown
 
     @jinja2.pass_context
@@ -132,8 +121,9 @@ class PageRenderer:
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
 
-    def local_date(self, moment: datetime) -> str:
-        local = self.local(moment)
+    def local_date(self, moment: datetime | date) -> str:
+        """`29 November 2026`: a moment's date in the site's zone, or a date as it is."""
+        local = self.local(moment) if isinstance(moment, datetime) else moment
         return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
 
     def time_tag(self, moment: datetime, date_only: bool = False) -> Markup:
@@ -143,6 +133,12 @@ class PageRenderer:
         if not date_only:
             shown += f", {local:%H:%M} {_zone_name(local)}"
         return Markup('<time datetime="{}">{}</time>').format(format_iso(moment), escape(shown))
+
+    def uptime(self, name: str) -> Uptime:
+        """Component NAME's last 90 days, computed once per build."""
+        if name not in self._uptime:
+            self._uptime[name] = component_uptime(self.site, name)
+        return self._uptime[name]
 
     def month_url(self, post: Post) -> str:
         year, month = self.month_of(post)
@@ -167,6 +163,9 @@ class PageRenderer:
                 self.page("404.html", "404.html", site.config.base_url),
             ]
         )
+        for component in site.config.components:
+            path = f"{component.url}index.html"
+            pages.update([self.page("component.html", path, "../../", component=component)])
         for incident in site.incidents:
             pages.update(
                 [

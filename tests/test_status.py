@@ -1,0 +1,252 @@
+"""Component and overall status, uptime bars and badges, for the combinations that matter."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from conftest import MakeSite
+
+from generator.build import build_site
+from generator.load import load_site
+from generator.model import Site
+from generator.uptime import component_uptime
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def incident(title: str, impact: str, components: str, *updates: str) -> str:
+    heads = "\n\n".join(f"## {u}\nText." for u in updates)
+    return f"---\ntitle: {title}\nimpact: {impact}\ncomponents: {components}\n---\n\n{heads}\n"
+
+
+def window(start: str, end: str, components: str, *updates: str) -> str:
+    heads = "\n\n".join(f"## {u}\nText." for u in updates)
+    return (
+        f"---\ntitle: Upgrade\nstart: {start}\nend: {end}\ncomponents: {components}\n---\n{heads}\n"
+    )
+
+
+def load(make_site: MakeSite, files: dict[str, str | bytes], now: datetime = NOW) -> Site:
+    site, problems = load_site(make_site(files), now)
+    assert site is not None, problems
+    return site
+
+
+def statuses(site: Site) -> dict[str, str]:
+    return {c.name: site.component_status(c.name) for c in site.config.components}
+
+
+OPEN_MINOR = incident("Slow API", "minor", "[API]", "2026-12-01 09:00 UTC — Investigating")
+OPEN_MAJOR = incident(
+    "Outage",
+    "major",
+    "{API: major_outage, Scheduler: partial_outage}",
+    "2026-12-01 10:00 UTC — Identified",
+)
+RESOLVED = incident(
+    "Old",
+    "critical",
+    "[Web app]",
+    "2026-11-01 09:00 UTC — Investigating",
+    "2026-11-01 10:00 UTC — Resolved",
+)
+REOPENED = incident(
+    "Back again",
+    "major",
+    "[Web app]",
+    "2026-11-30 09:00 UTC — Investigating",
+    "2026-11-30 10:00 UTC — Resolved",
+    "2026-11-30 11:00 UTC — Monitoring",
+)
+NOTICE = incident("Heads up", "none", "[Queue]", "2026-12-01 08:00 UTC — Update")
+RUNNING = window("2026-12-01 11:00 UTC", "2026-12-01 13:00 UTC", "[Queue, API]")
+
+
+def test_nothing_open_is_all_operational(make_site: MakeSite) -> None:
+    site = load(make_site, {"content/incidents/a.md": RESOLVED})
+    assert set(statuses(site).values()) == {"operational"}
+    assert site.indicator == "none"
+
+
+def test_overlapping_incidents_the_worst_wins(make_site: MakeSite) -> None:
+    site = load(
+        make_site, {"content/incidents/a.md": OPEN_MINOR, "content/incidents/b.md": OPEN_MAJOR}
+    )
+    assert statuses(site) == {
+        "API": "major_outage",
+        "Web app": "operational",
+        "Scheduler": "partial_outage",
+        "Queue": "operational",
+    }
+    assert site.group_status(site.config.groups[2]) == "partial_outage"
+    # The worst component is down: a major outage is critical, whatever the incidents' impact.
+    assert site.indicator == "critical"
+
+
+def test_an_impact_maps_to_a_component_status(make_site: MakeSite) -> None:
+    for impact, expected in [
+        ("minor", "degraded_performance"),
+        ("major", "partial_outage"),
+        ("critical", "major_outage"),
+    ]:
+        text = OPEN_MINOR.replace("impact: minor", f"impact: {impact}")
+        site = load(make_site, {"content/incidents/a.md": text})
+        assert statuses(site)["API"] == expected
+        assert site.indicator == impact
+
+
+def test_a_reopened_incident_counts_again(make_site: MakeSite) -> None:
+    site = load(make_site, {"content/incidents/a.md": REOPENED})
+    assert statuses(site)["Web app"] == "partial_outage"
+    assert site.indicator == "major"
+
+
+def test_a_notice_changes_no_status(make_site: MakeSite) -> None:
+    site = load(make_site, {"content/incidents/a.md": NOTICE})
+    assert set(statuses(site).values()) == {"operational"}
+    assert site.indicator == "none"
+    assert [i.title for i in site.active_incidents] == ["Heads up"]
+
+
+def test_running_maintenance_is_under_maintenance_unless_something_is_worse(
+    make_site: MakeSite,
+) -> None:
+    site = load(make_site, {"content/maintenance/m.md": RUNNING})
+    assert statuses(site) == {
+        "API": "under_maintenance",
+        "Web app": "operational",
+        "Scheduler": "operational",
+        "Queue": "under_maintenance",
+    }
+    assert site.indicator == "maintenance"
+    site = load(
+        make_site, {"content/maintenance/m.md": RUNNING, "content/incidents/a.md": OPEN_MINOR}
+    )
+    assert statuses(site)["API"] == "degraded_performance"
+    assert statuses(site)["Queue"] == "under_maintenance"
+    assert site.indicator == "minor"
+
+
+def test_maintenance_before_and_after_its_window_changes_nothing(make_site: MakeSite) -> None:
+    for now in (
+        datetime(2026, 12, 1, 10, 59, tzinfo=UTC),
+        datetime(2026, 12, 1, 13, 0, tzinfo=UTC),
+    ):
+        site = load(make_site, {"content/maintenance/m.md": RUNNING}, now)
+        assert set(statuses(site).values()) == {"operational"}
+        assert site.indicator == "none"
+
+
+def test_uptime_counts_major_outages_fully_and_partial_ones_at_30_percent(
+    make_site: MakeSite,
+) -> None:
+    files = {
+        # 6 hours of major outage on API, 10 hours of partial outage on Scheduler.
+        "content/incidents/a.md": incident(
+            "A",
+            "critical",
+            "[API]",
+            "2026-11-20 00:00 UTC — Investigating",
+            "2026-11-20 06:00 UTC — Resolved",
+        ),
+        "content/incidents/b.md": incident(
+            "B",
+            "major",
+            "[Scheduler]",
+            "2026-11-21 00:00 UTC — Investigating",
+            "2026-11-21 10:00 UTC — Resolved",
+        ),
+        "content/maintenance/m.md": RUNNING,
+    }
+    site = load(make_site, files)
+    total = (89 * 24 + 12) * 3600  # from 3 September 00:00 to 1 December 12:00
+    api = component_uptime(site, "API")
+    assert api.percent == pytest.approx(100 * (1 - 6 * 3600 / total))
+    assert api.shown_percent == "99.72%"
+    scheduler = component_uptime(site, "Scheduler")
+    assert scheduler.percent == pytest.approx(100 * (1 - 0.3 * 10 * 3600 / total))
+    assert component_uptime(site, "Queue").shown_percent == "100.00%"  # maintenance is not down
+    days = {d.day: d for d in api.days}
+    assert len(api.days) == 90
+    assert api.days[0].day == date(2026, 9, 3)
+    assert api.days[-1].day == date(2026, 12, 1)
+    assert days[date(2026, 11, 20)].status == "major_outage"
+    assert [p.title for p in days[date(2026, 11, 20)].posts] == ["A"]
+    assert days[date(2026, 11, 21)].status == "operational"
+    assert days[date(2026, 12, 1)].status == "under_maintenance"
+
+
+def test_uptime_days_are_the_sites_local_days(make_site: MakeSite) -> None:
+    late = incident(
+        "Late",
+        "critical",
+        "[API]",
+        "2026-11-20 23:30 UTC — Investigating",
+        "2026-11-20 23:45 UTC — Resolved",
+    )
+    site_yaml = Path(make_site().joinpath("site.yaml")).read_text()
+    tokyo = site_yaml.replace("timezone: UTC", "timezone: Asia/Tokyo")
+    site, problems = load_site(make_site({"content/incidents/a.md": late}, site_yaml=tokyo), NOW)
+    assert site is not None, problems
+    days = {d.day: d.status for d in component_uptime(site, "API").days}
+    assert days[date(2026, 11, 21)] == "major_outage"  # 08:30 in Tokyo
+    assert days[date(2026, 11, 20)] == "operational"
+
+
+def built(make_site: MakeSite, files: dict[str, str | bytes]) -> dict[str, bytes]:
+    return build_site(make_site(files), None, NOW).files
+
+
+def test_component_pages_feeds_and_badges_agree_with_the_status(make_site: MakeSite) -> None:
+    files = built(
+        make_site,
+        {
+            "content/incidents/a.md": OPEN_MINOR,
+            "content/incidents/b.md": OPEN_MAJOR,
+            "content/incidents/c.md": RESOLVED,
+        },
+    )
+    page = files["components/api/index.html"].decode()
+    assert '<span class="label component-major-outage">Major outage</span>' in page
+    assert 'href="../../incidents/a/"' in page and 'href="../../incidents/b/"' in page
+    assert "incidents/c/" not in page
+    web = files["components/web-app/index.html"].decode()
+    assert '<span class="label component-operational">Operational</span>' in web
+    assert 'href="../../incidents/c/"' in web
+    feed = files["components/api/feed.atom"].decode()
+    assert feed.count("<entry>") == 2
+    assert "incidents/c/" not in feed
+    assert 'aria-label="API: major outage"' in files["components/api/badge.svg"].decode()
+    assert 'fill="#cf222e"' in files["components/api/badge.svg"].decode()
+    assert 'aria-label="status: major outage"' in files["badge.svg"].decode()
+    assert 'aria-label="Queue: operational"' in files["components/queue/badge.svg"].decode()
+    index = files["index.html"].decode()
+    assert '<h1 id="overall">Major System Outage</h1>' in index
+    # The group is open because one of its components is not operational.
+    assert re.search(
+        r"<details open>\s*<summary[^>]*><span class=\"component-name\">Publishing", index
+    )
+
+
+def test_a_postmortem_is_its_own_section(make_site: MakeSite) -> None:
+    text = incident(
+        "Old",
+        "minor",
+        "[API]",
+        "2026-11-01 09:00 UTC — Investigating",
+        "2026-11-01 10:00 UTC — Resolved",
+        "2026-11-03 10:00 UTC — Postmortem",
+    )
+    page = built(make_site, {"content/incidents/a.md": text})["incidents/a/index.html"].decode()
+    section = page[
+        page.index('<section class="postmortem"') : page.index(
+            '<section aria-labelledby="updates">'
+        )
+    ]
+    assert 'id="update-20261103T100000Z"' in section
+    updates = page[page.index('<section aria-labelledby="updates">') :]
+    assert 'id="update-20261103T100000Z"' not in updates
+    assert updates.count('class="update"') == 2
