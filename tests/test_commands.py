@@ -569,7 +569,7 @@ def test_build_ends_with_one_summary_line(site: Path) -> None:
     assert (code, err) == (0, [])
     assert len(out) == 1
     assert re.fullmatch(
-        r"built 7 pages, 4 feeds and \d+ other files into public/ in \d+\.\d\d s", out[0]
+        r"built 11 pages, 10 feeds and \d+ other files into public/ in \d+\.\d\d s", out[0]
     )
 
 

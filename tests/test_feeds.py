@@ -110,7 +110,9 @@ def utc(iso: str) -> datetime:
 
 
 def feeds_in(out: Path) -> list[str]:
-    return sorted(p.relative_to(out).as_posix() for p in out.rglob("feed.*"))
+    """Every Atom and RSS feed in OUT (feed.json is JSON Feed, tested on its own)."""
+    found = [*out.rglob("feed.atom"), *out.rglob("feed.rss")]
+    return sorted(p.relative_to(out).as_posix() for p in found)
 
 
 @pytest.fixture
@@ -330,7 +332,11 @@ def check_rss(out: Path, path: str, base: str = BASE) -> None:
 
 def test_every_feed_follows_the_validator_rules(out: Path) -> None:
     paths = feeds_in(out)
-    assert paths == ["feed.atom", "feed.rss", *(f"{p}feed.atom" for p in (LOGIN, QUEUE, UPGRADE))]
+    components = [f"components/{slug}/" for slug in ("api", "queue", "scheduler", "web-app")]
+    posts = (LOGIN, QUEUE, UPGRADE)
+    assert paths == sorted(
+        ["feed.atom", "feed.rss", *(f"{p}feed.atom" for p in (*components, *posts))]
+    )
     for path in paths:
         if path.endswith(".rss"):
             check_rss(out, path)

@@ -32,6 +32,15 @@ class FeedEntry:
     def title(self) -> str:
         return f"{self.update.status}: {self.post.title}"
 
+    def link(self, base_url: str) -> str:
+        """The update's anchor on its page."""
+        return f"{base_url}{self.post.url}#{self.update.anchor}"
+
+    def html(self, base_url: str, markdown: MarkdownRenderer) -> str:
+        """The update as feeds carry it: HTML whose links work from any reader."""
+        html = markdown.render(self.update.body, lowest_heading=4, shift=1)
+        return _absolute_links(html, base_url + self.post.url)
+
 
 def entries_of(posts: Iterable[Post]) -> list[FeedEntry]:
     """Every update of POSTS, newest first (ties broken by id, so the order is stable)."""
@@ -89,9 +98,8 @@ def _generator(
     for item in reversed(entries):
         fe = fg.add_entry()  # feedgen prepends: adding oldest first leaves newest first
         update = item.update
-        page_url = config.base_url + item.post.url
-        link = f"{page_url}#{update.anchor}"
-        html = _absolute_links(markdown.render(update.body, lowest_heading=4, shift=1), page_url)
+        link = item.link(config.base_url)
+        html = item.html(config.base_url, markdown)
         fe.id(update.id)
         fe.guid(update.id, permalink=False)
         fe.title(item.title)
