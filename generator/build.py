@@ -38,7 +38,8 @@ class BuildResult:
         return sum(path.endswith(suffixes) for path in self.files)
 
     def summary(self, out: str) -> str:
-        pages, feeds = self.count(".html"), self.count(".atom", ".rss")
+        # Feeds are what readers and calendars subscribe to.
+        pages, feeds = self.count(".html"), self.count(".atom", ".rss", "feed.json", ".ics")
         others = len(self.files) - pages - feeds
         return (
             f"built {pages} page{'s' if pages != 1 else ''}, {feeds} feed{'s' if feeds != 1 else ''}"

@@ -95,9 +95,25 @@ COMPONENT_FILES = [
     for slug in COMPONENTS
     for name in ("badge.svg", "feed.atom", "index.html")
 ]
+API_FILES = [
+    f"api/v2/{name}.json"
+    for name in (
+        "components",
+        "incidents",
+        "incidents/unresolved",
+        "scheduled-maintenances",
+        "scheduled-maintenances/active",
+        "scheduled-maintenances/upcoming",
+        "status",
+        "summary",
+    )
+]
 EXPECTED_FILES = [
     "404.html",
+    *API_FILES,
     "badge.svg",
+    "feed.json",
+    "maintenance.ics",
     *COMPONENT_FILES,
     "feed.atom",
     "feed.rss",
@@ -212,9 +228,9 @@ def test_build_writes_every_page_feed_and_file(site: Path) -> None:
     result = build(site, "--now", NOW)
     assert sorted(tree(site / "public")) == EXPECTED_FILES
     assert result.stderr == ""
-    others = 3 + len(COMPONENTS) + len(STATIC)
+    others = len(API_FILES) + 3 + len(COMPONENTS) + len(STATIC)
     assert re.fullmatch(
-        rf"built 14 pages, 10 feeds and {others} other files into public/ in \d+\.\d\d s\n",
+        rf"built 14 pages, 12 feeds and {others} other files into public/ in \d+\.\d\d s\n",
         result.stdout,
     )
 
@@ -222,7 +238,7 @@ def test_build_writes_every_page_feed_and_file(site: Path) -> None:
 def test_build_into_a_folder_given_with_out(site: Path, tmp_path: Path) -> None:
     result = build(site, "--out", tmp_path / "web" / "status", "--now", NOW)
     assert sorted(tree(tmp_path / "web" / "status")) == EXPECTED_FILES
-    assert result.stdout.startswith("built 14 pages, 10 feeds and ")
+    assert result.stdout.startswith("built 14 pages, 12 feeds and ")
     assert f" other files into {tmp_path}/web/status/ in " in result.stdout
     assert not (site / "public").exists()
 
@@ -453,11 +469,18 @@ def test_base_url_appears_only_where_absolute_urls_belong(out: Path) -> None:
     holding = sorted(path for path, data in tree(out).items() if BASE.encode() in data)
     assert [p for p in holding if not p.endswith("index.html")] == [
         "404.html",
+        "api/v2/incidents.json",
+        "api/v2/incidents/unresolved.json",
+        "api/v2/scheduled-maintenances.json",
+        "api/v2/summary.json",
+        *(f"components/{slug}/feed.atom" for slug in sorted(COMPONENTS)),
         "feed.atom",
+        "feed.json",
         "feed.rss",
         "incidents/2026-10-04-search-outage/feed.atom",
         "incidents/2026-11-29-login-failures/feed.atom",
         "incidents/2026-12-02-slow-queue/feed.atom",
+        "maintenance.ics",
         "maintenance/2026-12-06-db-upgrade/feed.atom",
         "robots.txt",
         "sitemap.xml",

@@ -1,0 +1,27 @@
+"""The words shown for statuses, impacts and indicators: shared by the pages and the API."""
+
+from __future__ import annotations
+
+from generator.model import COMPLETED, IN_PROGRESS, UPCOMING
+
+COMPONENT_STATUS_LABELS = {
+    "operational": "Operational",
+    "under_maintenance": "Under maintenance",
+    "degraded_performance": "Degraded performance",
+    "partial_outage": "Partial outage",
+    "major_outage": "Major outage",
+}
+# Statuspage's own descriptions of its overall indicator, word for word.
+INDICATOR_LABELS = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major System Outage",
+    "maintenance": "Service Under Maintenance",
+}
+IMPACT_LABELS = {"none": "Notice", "minor": "Minor", "major": "Major", "critical": "Critical"}
+MAINTENANCE_STATE_LABELS = {
+    UPCOMING: "Scheduled",
+    IN_PROGRESS: "In progress",
+    COMPLETED: "Completed",
+}
