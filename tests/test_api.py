@@ -10,24 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from checks import API_SCHEMAS, ENDPOINTS, api_validator
 from conftest import MakeSite
 from jsonschema import Draft202012Validator, ValidationError
-from referencing import Registry, Resource
 
 from generator.build import build_site
 
-SCHEMA_DIR = Path(__file__).parent / "schemas" / "statuspage"
-# Each endpoint and the schema it follows.
-ENDPOINTS = {
-    "summary.json": "summary.json",
-    "status.json": "status.json",
-    "components.json": "components.json",
-    "incidents.json": "incidents.json",
-    "incidents/unresolved.json": "incidents-unresolved.json",
-    "scheduled-maintenances.json": "scheduled-maintenances.json",
-    "scheduled-maintenances/upcoming.json": "scheduled-maintenances-upcoming.json",
-    "scheduled-maintenances/active.json": "scheduled-maintenances-active.json",
-}
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 BASE = "https://status.example.com/"
 
@@ -162,26 +150,6 @@ UPDATE_KEYS = [
 ]  # fmt: skip
 
 
-def load_schemas() -> tuple[dict[str, dict[str, Any]], Registry[Any]]:
-    schemas = {p.name: json.loads(p.read_text("utf-8")) for p in SCHEMA_DIR.glob("*.json")}
-    registry: Registry[Any] = Registry().with_resources(
-        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
-    )
-    return schemas, registry
-
-
-SCHEMAS, REGISTRY = load_schemas()
-
-
-def validator(endpoint: str) -> Draft202012Validator:
-    """ENDPOINT's schema, with `date-time`, `date` and `uri` formats enforced."""
-    return Draft202012Validator(
-        SCHEMAS[ENDPOINTS[endpoint]],
-        registry=REGISTRY,
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
-    )
-
-
 def build_files(site: Path, now: datetime = NOW) -> dict[str, bytes]:
     """The API's files of SITE built at NOW, by their path under api/v2/."""
     files = build_site(site, out=None, now=now, drafts=False).files
@@ -210,8 +178,8 @@ def by_name(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_every_schema_is_a_valid_draft_2020_12_schema() -> None:
-    assert set(ENDPOINTS.values()) | {"defs.json"} == set(SCHEMAS)
-    for schema in SCHEMAS.values():
+    assert set(ENDPOINTS.values()) | {"defs.json"} == set(API_SCHEMAS)
+    for schema in API_SCHEMAS.values():
         Draft202012Validator.check_schema(schema)
 
 
@@ -221,7 +189,7 @@ def test_the_build_writes_every_endpoint(api: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_every_endpoint_follows_statuspages_schema(api: dict[str, Any], endpoint: str) -> None:
-    errors = [e.message for e in validator(endpoint).iter_errors(api[endpoint])]
+    errors = [e.message for e in api_validator(endpoint).iter_errors(api[endpoint])]
     assert errors == []
 
 
@@ -231,7 +199,7 @@ def test_a_site_without_content_or_components_follows_the_schema_too(
 ) -> None:
     site = make_site({}, site_yaml="title: Empty\nbase_url: https://empty.example.org/status/\n")
     api = build_api(site)
-    assert [e.message for e in validator(endpoint).iter_errors(api[endpoint])] == []
+    assert [e.message for e in api_validator(endpoint).iter_errors(api[endpoint])] == []
     assert api[endpoint]["page"] == {
         "id": api["status.json"]["page"]["id"],
         "name": "Empty",
@@ -289,14 +257,14 @@ def test_the_schema_rejects_a_tampered_summary(api: dict[str, Any], change: str)
     tampered = _tamper(api, "summary.json", change)
     assert tampered != api["summary.json"]
     with pytest.raises(ValidationError):
-        validator("summary.json").validate(tampered)
+        api_validator("summary.json").validate(tampered)
 
 
 def test_the_schema_rejects_an_upcoming_list_with_a_completed_window(api: dict[str, Any]) -> None:
     document = copy.deepcopy(api["scheduled-maintenances/upcoming.json"])
     document["scheduled_maintenances"][0]["status"] = "completed"
     with pytest.raises(ValidationError):
-        validator("scheduled-maintenances/upcoming.json").validate(document)
+        api_validator("scheduled-maintenances/upcoming.json").validate(document)
 
 
 # --- the values, worked out by hand ------------------------------------------------------------
@@ -531,7 +499,9 @@ def test_incidents_json_holds_the_latest_fifty(make_site: MakeSite) -> None:
     assert incidents[0]["name"] == "November 25"
     assert incidents[-1]["name"] == "Incident 6"
     assert len(api["incidents/unresolved.json"]["incidents"]) == 25
-    assert [e.message for e in validator("incidents.json").iter_errors(api["incidents.json"])] == []
+    assert [
+        e.message for e in api_validator("incidents.json").iter_errors(api["incidents.json"])
+    ] == []
 
 
 # --- ids and reproducibility -------------------------------------------------------------------

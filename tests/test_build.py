@@ -7,11 +7,11 @@ import re
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import lxml.etree
 import lxml.html
 import pytest
+from checks import broken_links, page
 from conftest import INCIDENT, SITE_YAML, MakeSite, run_outpost
 
 from generator.build import build_site
@@ -165,10 +165,6 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-def page(out: Path, path: str) -> lxml.html.HtmlElement:
-    return lxml.html.fromstring((out / path).read_bytes())
-
-
 def text(element: lxml.html.HtmlElement) -> str:
     """The element's text as a browser shows it, whitespace collapsed."""
     return " ".join(element.text_content().split())
@@ -183,31 +179,6 @@ def facts(doc: lxml.html.HtmlElement) -> dict[str, str]:
     return {
         text(div.find("dt")): text(div.find("dd")) for div in doc.xpath("//dl[@class='facts']/div")
     }
-
-
-def broken_links(out: Path) -> list[str]:
-    """Every relative href/src in the built pages (but 404.html) that does not reach a file or id."""
-    ids = {}
-    broken = []
-    for html_file in sorted(out.rglob("*.html")):
-        source = html_file.relative_to(out).as_posix()
-        if source == "404.html":
-            continue
-        for _element, _attribute, link, _pos in page(out, source).iterlinks():
-            parts = urlsplit(link)
-            if parts.scheme or parts.netloc:
-                continue  # absolute: see test_base_url_appears_only_where_absolute_urls_belong
-            target = (html_file.parent / unquote(parts.path)).resolve() if parts.path else html_file
-            if target.is_dir():
-                target = target / "index.html"
-            if not target.is_file() or not target.is_relative_to(out.resolve()):
-                broken.append(f"{source}: {link}")
-            elif parts.fragment:
-                if target not in ids:
-                    ids[target] = set(lxml.html.fromstring(target.read_bytes()).xpath("//@id"))
-                if parts.fragment not in ids[target]:
-                    broken.append(f"{source}: {link} (no such id)")
-    return broken
 
 
 @pytest.fixture

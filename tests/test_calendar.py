@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-import icalendar
 import pytest
+from checks import check_calendar, components, events, parse, unescape
 from conftest import SITE_YAML, MakeSite
 
 from generator.build import build_site
@@ -68,89 +67,11 @@ FILES: dict[str, str | bytes] = {
 UPGRADE_UID = "maintenance/2026-12-06-db-upgrade@status.example.com"
 WARTUNG_UID = "maintenance/2026-12-20-grosse-wartung@status.example.com"
 
-TEXT_PROPERTIES = ("SUMMARY", "DESCRIPTION", "UID", "NAME", "X-WR-CALNAME", "X-WR-CALDESC")
-UTC_DATE_TIME = re.compile(r"^\d{8}T\d{6}Z$")
-VBROKEN = getattr(icalendar.prop, "vBroken", None)
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
 def calendar_of(site: Path, now: datetime = NOW, drafts: bool = False) -> bytes:
     return build_site(site, None, now, drafts=drafts).files["maintenance.ics"]
-
-
-def unfold(data: bytes) -> list[str]:
-    """The content lines of DATA, folds undone (RFC 5545 3.1)."""
-    text = data.decode("utf-8")
-    assert text.endswith("\r\n")
-    return text.replace("\r\n ", "").removesuffix("\r\n").split("\r\n")
-
-
-def unescape(value: str) -> str:
-    """A TEXT value as a calendar app reads it."""
-    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], value)
-
-
-def components(data: bytes, name: str) -> list[dict[str, str]]:
-    """Each NAME component's properties, name → raw value (parameters dropped)."""
-    found: list[dict[str, str]] = []
-    depth = 0
-    for line in unfold(data):
-        if line == f"BEGIN:{name}":
-            found.append({})
-            depth = 1
-        elif line.startswith("BEGIN:") and depth:
-            depth += 1
-        elif line.startswith("END:") and depth:
-            depth -= 1
-        elif depth == 1:
-            key, value = line.split(":", 1)
-            assert key.split(";")[0] not in found[-1], f"{key} twice in one {name}"
-            found[-1][key.split(";")[0]] = value
-    return found
-
-
-def events(data: bytes) -> list[dict[str, str]]:
-    return components(data, "VEVENT")
-
-
-def check_calendar(data: bytes) -> icalendar.Calendar:
-    """The rules of RFC 5545 that icalendar does not check, then icalendar's own parse."""
-    assert data.endswith(b"\r\n")
-    assert re.search(rb"[^\r]\n|\r[^\n]", data) is None, "a line end that is not CRLF"
-    for line in data.split(b"\r\n")[:-1]:
-        assert len(line) <= 75, line
-        line.decode("utf-8")  # a fold inside a UTF-8 character fails here
-    lines = unfold(data)
-    assert (lines[0], lines[-1]) == ("BEGIN:VCALENDAR", "END:VCALENDAR")
-    (calendar,) = components(data, "VCALENDAR")
-    assert calendar.get("VERSION") == "2.0"
-    assert calendar.get("PRODID")
-    uids = []
-    for event in events(data):
-        for required in ("UID", "DTSTAMP", "DTSTART"):
-            assert event.get(required), required
-        for moment in ("DTSTAMP", "DTSTART", "DTEND", "LAST-MODIFIED"):
-            assert UTC_DATE_TIME.match(event[moment]), (moment, event[moment])
-        uids.append(event["UID"])
-    assert len(uids) == len(set(uids))
-    for line in lines:
-        key, value = line.split(":", 1)
-        if key.split(";")[0] in TEXT_PROPERTIES:
-            assert re.fullmatch(r"(?:[^\\;,\x00-\x08\x0a-\x1f\x7f]|\\[\\;,nN])*", value), line
-    return parse(data)
-
-
-def parse(data: bytes) -> icalendar.Calendar:
-    """icalendar's reading of DATA: no property it could not read, nothing required missing."""
-    calendar = icalendar.Calendar.from_ical(data)
-    calendar.validate()
-    for component in calendar.walk():
-        assert component.errors == [], component.name
-        for name, value in component.property_items(recursive=False):
-            assert VBROKEN is None or not isinstance(value, VBROKEN), (component.name, name)
-    return calendar
 
 
 @pytest.fixture
