@@ -229,3 +229,40 @@ def api_validator(endpoint: str) -> Draft202012Validator:
         registry=API_REGISTRY,
         format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
+
+
+# --- the Nu HTML Checker ---
+
+
+def require_tool(name: str, found: bool) -> None:
+    """Skip when a tool is missing here; fail when CI says every tool must be present."""
+    import os
+
+    import pytest
+
+    if found:
+        return
+    message = f"{name} is not installed (.ci/run installs it)"
+    if os.environ.get("OUTPOST_REQUIRE_TOOLS"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def nu_errors(*folders: Path) -> list[str]:
+    """Every error the Nu HTML Checker finds in the HTML, CSS and SVG files under FOLDERS."""
+    import shutil
+    import subprocess
+
+    jar = Path(__file__).resolve().parent.parent / "node_modules/vnu-jar/build/dist/vnu.jar"
+    require_tool(
+        "the Nu HTML Checker (npm vnu-jar, Java)", jar.is_file() and bool(shutil.which("java"))
+    )
+    command = ["java", "-jar", str(jar), "--errors-only", "--format", "json", "--also-check-css"]
+    command += ["--also-check-svg", "--skip-non-html", *map(str, folders)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    return [
+        f"{urlsplit(m.get('url', '')).path}:{m.get('lastLine', 0)}: {m['type']}: {m['message']}"
+        for m in messages
+        if m["type"] in ("error", "non-document-error")
+    ]
