@@ -24,6 +24,17 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+class _FastLoader(getattr(yaml, "CSafeLoader", _Loader)):  # type: ignore[misc]
+    """The same, on libyaml's parser where PyYAML has it: thousands of posts are read per check.
+
+    Its error messages are terser than PyYAML's own, so a file it refuses is read again by
+    _Loader for the message a writer sees.
+    """
+
+
+_FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+
 @dataclass(frozen=True)
 class YamlError(Exception):
     """YAML that cannot be read, at LINE (1-based, relative to the text given)."""
@@ -70,7 +81,14 @@ def decode_source(raw: bytes, shown: str) -> tuple[str | None, list[Problem]]:
 
 def load_located(text: str, first_line: int = 1) -> Located:
     """Parse TEXT; line numbers count from FIRST_LINE. Raises YamlError."""
-    loader = _Loader(text)
+    try:
+        return _load(_FastLoader, text, first_line)
+    except YamlError:
+        return _load(_Loader, text, first_line)
+
+
+def _load(loader_class: type[_Loader], text: str, first_line: int) -> Located:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:
