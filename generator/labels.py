@@ -1,8 +1,11 @@
-"""The words shown for statuses, impacts and indicators: shared by the pages and the API."""
+"""The English words for statuses, impacts and indicators, as the API shows them."""
 
 from __future__ import annotations
 
 from generator.model import COMPLETED, IN_PROGRESS, UPCOMING
+
+# The pages say these in the site's language, from the theme's catalogues
+# (themes/default/messages/); the English one says the same (tests/test_i18n.py).
 
 COMPONENT_STATUS_LABELS = {
     "operational": "Operational",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
 from generator import __version__
+from generator.i18n import MessageError, Messages, fill
 from generator.labels import (
     COMPONENT_STATUS_LABELS,
     IMPACT_LABELS,
@@ -25,10 +26,6 @@ from generator.timestamps import format_iso
 from generator.uptime import Uptime, component_uptime, incidents_affecting
 
 RECENT_RESOLVED = 5
-MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 Pages = dict[str, bytes]
 # A link that is neither absolute (`https:`, `mailto:`) nor from the host's root (`/`).
@@ -45,6 +42,7 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # The English labels, as the API shows them: for site themes that used them before catalogues.
     env.globals.update(
         COMPONENT_STATUS_LABELS=COMPONENT_STATUS_LABELS,
         INDICATOR_LABELS=INDICATOR_LABELS,
@@ -55,7 +53,6 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         COMPLETED=COMPLETED,
         generator_version=__version__,
     )
-    env.filters["duration"] = format_duration
     env.filters["iso"] = format_iso
     env.globals["url"] = _url
     return env
@@ -68,29 +65,20 @@ def _url(context: Any, target: str = "") -> str:
     return (root + target) or "./"
 
 
-def format_duration(delta: timedelta) -> str:
-    """`4 h 57 min`, `2 days 3 h`, `45 s`."""
-    seconds = int(delta.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
-    if hours:
-        return f"{hours} h" + (f" {minutes} min" if minutes else "")
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
-
-
 class PageRenderer:
-    """Renders every page of SITE with THEME's templates."""
+    """Renders every page of SITE with THEME's templates, in the words of MESSAGES."""
 
-    def __init__(self, site: Site, theme: Theme, markdown: MarkdownRenderer) -> None:
+    def __init__(
+        self, site: Site, theme: Theme, markdown: MarkdownRenderer, messages: Messages
+    ) -> None:
         self.site = site
         self.zone = site.config.timezone
+        self.messages = messages
         self.env = make_environment(theme)
+        self.env.filters["duration"] = messages.duration
         self.env.globals.update(
+            _=self.message,
+            percent=self.percent,
             site=site,
             config=site.config,
             markdown=self.markdown,
@@ -118,20 +106,30 @@ class PageRenderer:
             html = rebase_links(html, home, context["path"])
         return Markup(html)
 
+    def message(self, key: str, **values: Any) -> Markup:
+        """`_("key", name=value)` in templates: the message, escaped, with its values escaped."""
+        try:
+            pattern = self.messages.pattern(key, values.get("count"))
+            return Markup(fill(key, pattern, values, quote=escape))
+        except MessageError as exc:
+            raise jinja2.TemplateRuntimeError(str(exc)) from None
+
+    def percent(self, uptime: Uptime) -> str:
+        """An uptime's percentage as the language writes it: `99.97%`, `99,97 %`."""
+        return self.messages.percent(uptime.shown_percent.removesuffix("%"))
+
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
 
     def local_date(self, moment: datetime | date) -> str:
         """`29 November 2026`: a moment's date in the site's zone, or a date as it is."""
         local = self.local(moment) if isinstance(moment, datetime) else moment
-        return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+        return self.messages.date(local)
 
     def time_tag(self, moment: datetime, date_only: bool = False) -> Markup:
         """`<time datetime="…Z">29 November 2026, 09:05 CET</time>` in the site's zone."""
         local = self.local(moment)
-        shown = self.local_date(moment)
-        if not date_only:
-            shown += f", {local:%H:%M} {_zone_name(local)}"
+        shown = self.local_date(local) if date_only else self.messages.date_time(local)
         return Markup('<time datetime="{}">{}</time>').format(format_iso(moment), escape(shown))
 
     def uptime(self, name: str) -> Uptime:
@@ -191,7 +189,7 @@ class PageRenderer:
             {
                 "year": year,
                 "month": month,
-                "name": f"{MONTHS[month - 1]} {year}",
+                "name": self.messages.month_year(year, month),
                 "url": f"history/{year:04d}/{month:02d}/",
                 "incidents": [p for p in months[(year, month)] if isinstance(p, Incident)],
                 "maintenance": [p for p in months[(year, month)] if isinstance(p, Maintenance)],
@@ -236,16 +234,10 @@ def rebase_links(html: str, home: str, page: str) -> str:
     return _RELATIVE_LINK.sub(rebase, html)
 
 
-def _zone_name(local: datetime) -> str:
-    """`CET`, `UTC`; `UTC-03` where the zone has no abbreviation but its offset (`-03`)."""
-    name = local.tzname() or local.strftime("%z")
-    return f"UTC{name}" if name.startswith(("+", "-")) else name
-
-
 def _newest_first_key(post: Post) -> tuple[datetime, str]:
     began = post.began if isinstance(post, (Incident, Maintenance)) else None
     return (began or datetime.min.replace(tzinfo=UTC), post.slug)
 
 
-def render_pages(site: Site, theme: Theme, markdown: MarkdownRenderer) -> Pages:
-    return PageRenderer(site, theme, markdown).render_all()
+def render_pages(site: Site, theme: Theme, markdown: MarkdownRenderer, messages: Messages) -> Pages:
+    return PageRenderer(site, theme, markdown, messages).render_all()
