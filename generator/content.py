@@ -35,6 +35,11 @@ FIRST_STATUS = {INCIDENTS: "Investigating", MAINTENANCE: "Scheduled"}
 # Clocks of writers' machines and CI differ a little, and stamps are moved a second past the last.
 CLOCK_SKEW = timedelta(minutes=5)
 EXAMPLE_HEADING = "## 2026-11-29 09:05 UTC — Investigating"
+# A link in a site repository could otherwise publish a file of the machine that builds it.
+LINKED_OUT = (
+    "this file is a symbolic link to a place outside the site folder; Outpost does not read it,"
+    " so that no file from outside the site is published: copy the file into the site instead"
+)
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # `##Text` without a space counts too: python-markdown renders it as a heading.
@@ -426,11 +431,21 @@ def load_post(
 ) -> tuple[Post | None, list[Problem]]:
     """Read the file at PATH (under SITE_DIR) as a post of KIND."""
     shown = display_path(site_dir, path)
+    if not is_inside(path, site_dir):
+        return None, [error(shown, 1, LINKED_OUT)]
     try:
         raw = path.read_bytes()
     except OSError as exc:
         return None, [error(shown, 1, f"cannot read: {exc.strerror}")]
     return parse_post(kind, shown, path.stem, raw, config, now)
+
+
+def is_inside(path: Path, site_dir: Path) -> bool:
+    """Whether PATH, its symbolic links followed, is inside SITE_DIR."""
+    try:
+        return path.resolve().is_relative_to(site_dir.resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        return False
 
 
 def display_path(site_dir: Path, path: Path) -> str:

@@ -59,20 +59,30 @@ def parse_timestamp(text: str, zone: tzinfo) -> datetime:
                 f"the offset {match['zone']} is not between -23:59 and +23:59"
             )
         offset = timezone(sign * timedelta(hours=hours, minutes=minutes))
-        return naive.replace(tzinfo=offset).astimezone(UTC)
+        try:
+            return naive.replace(tzinfo=offset).astimezone(UTC)
+        except OverflowError:
+            raise TimestampError(_outside_calendar(text)) from None
     return _localize(naive, zone, text.strip())
 
 
 def _localize(naive: datetime, zone: tzinfo, text: str) -> datetime:
     """NAIVE read in ZONE: a skipped local time is an error, a repeated one is the first."""
     local = naive.replace(tzinfo=zone, fold=0)
-    instant = local.astimezone(UTC)
+    try:
+        instant = local.astimezone(UTC)
+    except OverflowError:
+        raise TimestampError(_outside_calendar(text)) from None
     if instant.astimezone(zone).replace(tzinfo=None) != naive:
         raise TimestampError(
             f"timestamp '{text}' does not exist in {zone}: "
             "the clocks skip it for daylight saving time; give the zone explicitly"
         )
     return instant
+
+
+def _outside_calendar(text: str) -> str:
+    return f"cannot read timestamp '{text.strip()}': in UTC it falls outside the years 1 to 9999"
 
 
 def format_utc(moment: datetime) -> str:

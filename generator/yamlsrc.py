@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,12 +80,45 @@ def decode_source(raw: bytes, shown: str) -> tuple[str | None, list[Problem]]:
     return text.replace("\r\n", "\n"), []
 
 
+# Characters no page or feed can carry: C0 controls but tab and line ends, DEL, lone surrogates.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
 def load_located(text: str, first_line: int = 1) -> Located:
     """Parse TEXT; line numbers count from FIRST_LINE. Raises YamlError."""
+    _check_characters(text, first_line)
     try:
-        return _load(_FastLoader, text, first_line)
+        located = _load(_FastLoader, text, first_line)
     except YamlError:
-        return _load(_Loader, text, first_line)
+        located = _load(_Loader, text, first_line)
+    _check_values(located.data, (), located)
+    return located
+
+
+def _check_characters(text: str, first_line: int) -> None:
+    """YamlError at the line of the first character that no output can carry."""
+    found = _UNWRITABLE.search(text)
+    if found:
+        line = first_line + text.count("\n", 0, found.start())
+        raise YamlError(line, f"{_unwritable(found.group())} on this line: remove it")
+
+
+def _check_values(value: Any, path: Path_, located: Located) -> None:
+    """YamlError where an escape (`"\\x01"`, half a `\\ud83d` pair) made such a character."""
+    if isinstance(value, str):
+        found = _UNWRITABLE.search(value)
+        if found:
+            raise YamlError(located.line(*path), f"{_unwritable(found.group())} in this value")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_values(item, (*path, str(key)), located)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_values(item, (*path, index), located)
+
+
+def _unwritable(character: str) -> str:
+    return f"the control character U+{ord(character):04X} cannot be published"
 
 
 def _load(loader_class: type[_Loader], text: str, first_line: int) -> Located:

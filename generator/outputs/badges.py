@@ -48,11 +48,11 @@ def render_badges(site: Site) -> dict[str, bytes]:
 def badge(label: str, value: str, color: str) -> bytes:
     """A flat two-part badge: LABEL on grey, VALUE on COLOR."""
     left, right = _text_width(label) + 12, _text_width(value) + 12
-    title = escape(f"{label}: {value}")
+    text = f"{label}: {value}"
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + right}" height="20" '
-        f'role="img" aria-label="{escape(title, {chr(34): "&quot;"})}">'
-        f"<title>{title}</title>"
+        f'role="img" aria-label="{escape(text, {chr(34): "&quot;"})}">'
+        f"<title>{escape(text)}</title>"
         f'<rect width="{left}" height="20" fill="{LABEL_COLOR}"/>'
         f'<rect x="{left}" width="{right}" height="20" fill="{color}"/>'
         '<g fill="#fff" text-anchor="middle" '

@@ -1,15 +1,105 @@
-"""Markdown → HTML for preambles and updates, headings moved to their place in the page."""
+"""Markdown → safe HTML for preambles and updates, headings moved to their place in the page."""
 
 from __future__ import annotations
 
+import html
+import re
 import xml.etree.ElementTree as etree
 
 import markdown
+import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 # Footnotes are left out: their ids would collide between updates on one page.
 EXTENSIONS = ["tables", "fenced_code", "def_list", "abbr", "sane_lists"]
+
+# What a writer's Markdown, and any raw HTML in it, may become: formatting, never behaviour.
+# A writer's account may be the compromised one, and a status page is read during a breach.
+TAGS = {
+    *("p", "br", "hr", "em", "strong", "b", "i", "s", "del", "ins", "sub", "sup"),
+    *("code", "kbd", "pre", "blockquote", "abbr", "a", "img"),
+    *("ul", "ol", "li", "dl", "dt", "dd"),
+    *("table", "thead", "tbody", "tr", "th", "td"),
+    *("h2", "h3", "h4", "h5", "h6"),
+}
+# No `id` (it could take the page's own anchors, such as `update-…`), no `style`, no handlers.
+ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "ol": {"start"},
+    "code": {"class"},
+}
+ALIGNMENTS = ("left", "center", "right")
+# Links to other hosts get this, so that the site is neither their opener nor their referrer.
+LINK_REL = "noopener noreferrer"
+# Table cells say their alignment with a class, not a style attribute that a CSP would block.
+CLASSES = {cell: {f"align-{side}" for side in ALIGNMENTS} for cell in ("th", "td")}
+URL_SCHEMES = {"http", "https", "mailto"}
+# Dropped with everything inside them: their text is code, or never meant to be read.
+DROPPED = {"script", "style", "template", "iframe", "noscript", "object", "textarea", "title"}
+DROPPED |= {"xmp", "noembed", "noframes", "select", "svg", "math"}
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_LANGUAGE = re.compile(r"^language-[A-Za-z0-9_+#.-]+$")
+# Control characters: XML 1.0 forbids most (a feed would not be well-formed), HTML all of them.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_URL_NOISE = re.compile("[\t\n\r]")
+_SPACE_AND_CONTROLS = "".join(map(chr, range(0x21)))
+# The sanitiser writes every attribute as name="value", with `"`, `<` and `>` escaped.
+_LINK_OR_IMAGE = re.compile(r'<(a|img)((?: [a-z-]+="[^"]*")*)>')
+_ATTRIBUTE = re.compile(r' ([a-z-]+)="([^"]*)"')
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")  # what is left of a paragraph of dropped HTML
+_ALIGN_STYLE = re.compile(r"^\s*text-align:\s*(left|center|right);?\s*$")
+
+
+def is_site_relative(url: str) -> bool:
+    """Whether URL points into the site itself: no scheme and no `//host`, as browsers read it."""
+    # Browsers drop tabs and newlines anywhere, trim spaces and controls, and read `\` as `/`.
+    cleaned = _URL_NOISE.sub("", url).strip(_SPACE_AND_CONTROLS).replace("\\", "/")
+    return not _SCHEME.match(cleaned) and not cleaned.startswith("//")
+
+
+def _filter_attribute(tag: str, name: str, value: str) -> str | None:
+    """Images only from the site itself (no requests to other hosts); code's language class only."""
+    if tag == "img" and name == "src":
+        return value if is_site_relative(value) else None
+    if tag == "code" and name == "class":
+        languages = [c for c in value.split() if _LANGUAGE.match(c)]
+        return " ".join(languages) or None
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags=TAGS,
+    clean_content_tags=DROPPED,
+    attributes=ATTRIBUTES,
+    attribute_filter=_filter_attribute,
+    allowed_classes=CLASSES,
+    url_schemes=URL_SCHEMES,
+    link_rel=None,  # added to links to other hosts only, below
+    strip_comments=True,
+)
+
+
+def sanitise(fragment: str) -> str:
+    """FRAGMENT of HTML with only formatting left: no scripts, handlers, styles, frames or ids."""
+    cleaned = _CONTROLS.sub("", _CLEANER.clean(_CONTROLS.sub("", fragment)))
+    return _EMPTY_PARAGRAPH.sub("", _LINK_OR_IMAGE.sub(_finish, cleaned))
+
+
+def _finish(match: re.Match[str]) -> str:
+    """A link to another host gets `rel`; an image, an `alt` or, without its source, its `alt`."""
+    tag, attributes = match[1], dict(_ATTRIBUTE.findall(match[2]))
+    if tag == "img" and "src" not in attributes:  # its source was on another host
+        return html.escape(html.unescape(attributes.get("alt", "")), quote=False)
+    if tag == "img" and "alt" not in attributes:  # decorative, then: HTML requires the attribute
+        return f'<img{match[2]} alt="">'
+    href = html.unescape(attributes.get("href", ""))
+    if tag == "a" and href and not is_site_relative(href) and not href.startswith("mailto:"):
+        return f'<a{match[2]} rel="{LINK_REL}">'
+    return match[0]
 
 
 class _HeadingLevels(Treeprocessor):
@@ -27,9 +117,40 @@ class _HeadingLevels(Treeprocessor):
                 element.tag = f"h{min(level, 6)}"
 
 
-class _HeadingLevelsExtension(Extension):
+class _SafeElements(Treeprocessor):
+    """Images from other hosts become links to them; table alignment becomes a class."""
+
+    def run(self, root: etree.Element) -> None:
+        for element in root.iter():
+            if element.tag == "img" and not is_site_relative(element.get("src", "")):
+                _image_to_link(element)
+            elif element.tag in ("th", "td"):
+                _alignment_to_class(element)
+
+
+def _alignment_to_class(cell: etree.Element) -> None:
+    """CELL's `style="text-align: right;"`, from the tables extension, as `class="align-right"`."""
+    aligned = _ALIGN_STYLE.match(cell.attrib.pop("style", ""))
+    if aligned:
+        cell.set("class", f"align-{aligned[1]}")
+
+
+def _image_to_link(image: etree.Element) -> None:
+    """IMAGE, in place, as a link to its source labelled with its alternative text."""
+    source, alt, title = image.get("src", ""), image.get("alt", ""), image.get("title")
+    image.tag = "a"
+    image.attrib.clear()
+    image.set("href", source)
+    if title:
+        image.set("title", title)
+    image.text = alt or source
+
+
+class _OutpostExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(_HeadingLevels(md), "outpost_heading_levels", 0)
+        # After `unescape`, so that it sees the sources as they will be written.
+        md.treeprocessors.register(_SafeElements(md), "outpost_safe_elements", -1)
 
 
 class MarkdownRenderer:
@@ -37,15 +158,15 @@ class MarkdownRenderer:
 
     def __init__(self) -> None:
         self._md = markdown.Markdown(
-            extensions=[*EXTENSIONS, _HeadingLevelsExtension()], output_format="html"
+            extensions=[*EXTENSIONS, _OutpostExtension()], output_format="html"
         )
         self._levels = next(p for p in self._md.treeprocessors if isinstance(p, _HeadingLevels))
         self._cache: dict[tuple[str, int, int], str] = {}
 
     def render(self, text: str, lowest_heading: int = 2, shift: int = 0) -> str:
-        """TEXT as HTML, headings moved down by SHIFT levels, none bigger than `h{lowest_heading}`."""
+        """TEXT as sanitised HTML, headings moved down by SHIFT, none bigger than `h{lowest_heading}`."""
         key = (text, lowest_heading, shift)
         if key not in self._cache:
             self._levels.lowest, self._levels.shift = lowest_heading, shift
-            self._cache[key] = self._md.reset().convert(text)
+            self._cache[key] = sanitise(self._md.reset().convert(text))
         return self._cache[key]

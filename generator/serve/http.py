@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 KEEPALIVE = 15.0  # seconds between event-stream comments, so a closed tab's thread ends
 RELOAD_PATH = "/__outpost/reload.js"
@@ -201,7 +201,9 @@ def find_file(files: Mapping[str, bytes], url_path: str) -> tuple[int, str]:
     if name in files:
         return 200, name
     if f"{name}/index.html" in files:
-        return 301, url_path + "/"
+        # Built from the file's name, not the request: `http://x//history` must not send the
+        # browser to `//history/`, another host.
+        return 301, "/" + quote(name) + "/"
     return 404, "404.html"
 
 
