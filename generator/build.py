@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jinja2
 
+from generator.i18n import load_messages
 from generator.load import load_site
 from generator.model import Site
 from generator.output import write_tree
@@ -22,6 +23,7 @@ from generator.outputs.markup import MarkdownRenderer
 from generator.outputs.meta import render_meta
 from generator.outputs.pages import render_pages
 from generator.problems import OutpostError, Problem, UsageError, error
+from generator.publish.manifest import MANIFEST, SIGNATURE, make_manifest, sign_manifest
 from generator.templates import template_problem
 from generator.theme import Theme, find_theme
 
@@ -53,8 +55,14 @@ def build_site(
     now: datetime,
     drafts: bool = False,
     base_url: str | None = None,
+    *,
+    manifest: bool = False,
+    sign_key: Path | None = None,
 ) -> BuildResult:
-    """Build SITE_DIR into OUT (None: render only); raises OutpostError, or UsageError for OUT."""
+    """Build SITE_DIR into OUT (None: render only); raises OutpostError, or UsageError for OUT.
+
+    With MANIFEST (or SIGN_KEY), the output lists every file's hash; SIGN_KEY signs that list.
+    """
     started = time.perf_counter()
     if out is not None:
         check_out_folder(site_dir, out)
@@ -66,6 +74,10 @@ def build_site(
         site = dataclasses.replace(site, config=config)
     theme = find_theme(site_dir, site.config.theme)
     files = render_site(site, theme, site_dir)
+    if manifest or sign_key:
+        files[MANIFEST] = make_manifest(files, now, site.config.base_url)
+    if sign_key:
+        files[SIGNATURE] = sign_manifest(files[MANIFEST], sign_key)
     if out is not None:
         write_tree(files, out)
     return BuildResult(files, problems, time.perf_counter() - started)
@@ -85,9 +97,15 @@ def check_out_folder(site_dir: Path, out: Path) -> None:
 
 def render_site(site: Site, theme: Theme, site_dir: Path) -> dict[str, bytes]:
     """Every output file by its path; two outputs for one path is an error naming both."""
+    if link_problems := theme.link_problems():
+        raise OutpostError(link_problems)  # before any template or catalogue is read through one
     markdown = MarkdownRenderer()
+    language, strings = site.config.language, site.config.strings
+    messages, message_problems = load_messages(theme, site_dir, language, strings)
+    if any(p.is_error for p in message_problems):
+        raise OutpostError(message_problems)
     try:
-        pages = render_pages(site, theme, markdown)
+        pages = render_pages(site, theme, markdown, messages)
     except jinja2.TemplateError as exc:
         raise OutpostError([template_problem(exc, site_dir)]) from None
     outputs: dict[str, tuple[str, bytes]] = {}

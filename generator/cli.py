@@ -22,7 +22,9 @@ EXAMPLES = {
     "resolve": 'outpost resolve login-failures -m "The rollback is complete; logins work again."',
     "check": "outpost check",
     "build": "outpost build --out public --base-url https://status.acme.example/",
+    "verify": "outpost verify https://status.acme.example/ --allowed-signers allowed_signers",
     "serve": "outpost serve --port 8000",
+    "notify": "outpost notify --dry-run",
 }
 
 
@@ -167,7 +169,25 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--base-url", metavar="URL", help="serve from URL instead of site.yaml's base_url"
     )
+    sub.add_argument(
+        "--manifest", action="store_true",
+        help="write manifest.json: every file's path, size and SHA-256, and the build time",
+    )  # fmt: skip
+    sub.add_argument(
+        "--sign", type=Path, metavar="KEY",
+        help="sign manifest.json with the SSH private key KEY (implies --manifest)",
+    )  # fmt: skip
     sub.set_defaults(run=run.build)
+
+    sub = command(
+        "verify", "Check a published copy against its signed manifest: every file, nothing added."
+    )
+    sub.add_argument("source", help="the copy: a folder, or the site's http(s) URL")
+    sub.add_argument(
+        "--allowed-signers", type=Path, required=True, metavar="FILE",
+        help="the keys allowed to sign, in ssh-keygen's allowed_signers format",
+    )  # fmt: skip
+    sub.set_defaults(run=run.verify)
 
     sub = command("serve", "Build, serve on HTTP, rebuild on every change and reload open pages.")
     sub.add_argument(
@@ -179,4 +199,20 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("--drafts", action="store_true", help="include posts marked 'draft: true'")
     sub.add_argument("--now", metavar="TIMESTAMP", help="a fixed build time instead of the clock")
     sub.set_defaults(run=run.serve)
+
+    sub = command(
+        "notify",
+        "After a build and publish: send each new update once to the channels in site.yaml's "
+        "notify: section (email, webhooks, a WebSub hub). Exit 1 if anything is left unsent.",
+    )
+    sub.add_argument(
+        "--dry-run", action="store_true",
+        help="print what would be sent, and to whom; send nothing and change nothing",
+    )  # fmt: skip
+    sub.add_argument(
+        "--baseline", action="store_true",
+        help="record every published update as notified without sending: the first run on a site "
+        "that already has updates",
+    )  # fmt: skip
+    sub.set_defaults(run=run.notify)
     return parser

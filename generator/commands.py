@@ -69,9 +69,13 @@ def check(args: argparse.Namespace) -> int:
             f"checked site.yaml (its {files} post{'s' if files != 1 else ''} once it has no errors)"
         )
     else:
+        from generator.notify.config import notify_problems
+
         _, problems = load_site(site_dir, datetime.now(UTC), drafts=True)
         theme = find_theme(site_dir, config.theme)
-        problems = sort_problems([*problems, *check_templates(theme.template_dirs, site_dir)])
+        links = theme.link_problems()
+        templates = [] if links else check_templates(theme.template_dirs, site_dir)
+        problems = sort_problems([*problems, *links, *templates, *notify_problems(site_dir)])
     for problem in problems:
         print(problem, file=sys.stderr)
     has_errors = any(p.is_error for p in problems)
@@ -87,11 +91,58 @@ def build(args: argparse.Namespace) -> int:
 
         if message := check_base_url(args.base_url):
             raise UsageError(f"--base-url: {message.removeprefix('base_url ')}")
+    if args.sign and not args.sign.is_file():
+        raise UsageError(f"--sign: no key file '{args.sign}'")
     now = build_time(args.now, site_zone(site_dir))
-    result = build_site(site_dir, out, now, args.drafts, args.base_url)
+    result = build_site(
+        site_dir, out, now, args.drafts, args.base_url, manifest=args.manifest, sign_key=args.sign
+    )
     _print_warnings(result.warnings)
     print(result.summary(_shown(out) + "/"))
     return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    from generator.publish.verify import FolderSource, Source, UrlSource, verify_copy
+
+    if not args.allowed_signers.is_file():
+        raise UsageError(f"--allowed-signers: no file '{args.allowed_signers}'")
+    source: Source
+    if args.source.startswith(("http://", "https://")):
+        source = UrlSource(args.source)
+    elif Path(args.source).is_dir():
+        source = FolderSource(Path(args.source))
+    else:
+        raise UsageError(f"'{args.source}' is neither a folder nor an http(s) URL")
+    try:
+        report = verify_copy(source, args.allowed_signers)
+    except OSError as exc:
+        print(f"outpost verify: error: cannot read the copy: {exc}", file=sys.stderr)
+        return 1
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    if report.problems:
+        count = len(report.problems)
+        print(
+            f"{count} problem{'s' if count != 1 else ''}: this is not what was published",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"verified {report.checked} files, signed by {report.signer}: nothing missing, changed or added"
+    )
+    return 0
+
+
+def notify(args: argparse.Namespace) -> int:
+    from generator.notify import notify_site
+
+    result = notify_site(
+        args.site, build_time(None), os.environ, dry_run=args.dry_run, baseline=args.baseline
+    )
+    _print_warnings(result.problems)
+    print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -8,9 +8,19 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
+from generator.i18n import (
+    FALLBACK,
+    Catalogues,
+    Entry,
+    check_entry,
+    language_chain,
+    read_catalogues,
+    read_entries,
+)
 from generator.model import Component, ComponentGroup, SiteConfig
-from generator.problems import Problem, error, suggest
+from generator.problems import Problem, error, suggest, warning
 from generator.slugs import slugify
+from generator.theme import find_theme
 from generator.timestamps import TimestampError, load_zone
 from generator.yamlsrc import Located, YamlError, decode_source, load_located
 
@@ -25,6 +35,8 @@ SITE_KEYS = (
     "feed",
     "id_host",
     "components",
+    "strings",
+    "notify",
 )
 FEED_KEYS = ("entries",)
 COMPONENT_KEYS = ("name", "description")
@@ -98,10 +110,25 @@ def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None,
         )
 
     theme = _text(data.get("theme")) or "default"
+    strings: dict[str, Entry] = {}
     if not _THEME.match(theme):
         bad(("theme",), f"theme must be a folder name; got '{theme}'")
     elif theme != "default" and not (site_dir / "themes" / theme).is_dir():
         bad(("theme",), f"theme '{theme}' not found: expected a folder themes/{theme}/")
+    else:
+        catalogues = read_catalogues(find_theme(site_dir, theme), site_dir)
+        problems += catalogues.problems
+        if _LANGUAGE.match(language) and not _has_messages(catalogues, language):
+            problems.append(
+                warning(
+                    shown,
+                    doc.line("language"),
+                    f"no messages for '{language}'; pages are in English — "
+                    f"add themes/{theme}/messages/{language}.yaml",
+                )
+            )
+        strings, found = _strings(data.get("strings"), doc, catalogues, language)
+        problems += found
 
     feed_entries = _feed_entries(data.get("feed"), bad)
     id_host = _text(data.get("id_host")) or urlsplit(base_url).hostname or ""
@@ -115,7 +142,7 @@ def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None,
     for key in ("description",):
         if key in data and data[key] is not None and not isinstance(data[key], str):
             bad((key,), f"{key} must be text")
-    if problems:
+    if any(p.is_error for p in problems):
         return None, problems
     return (
         SiteConfig(
@@ -129,9 +156,48 @@ def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None,
             feed_entries=feed_entries,
             id_host=id_host.lower(),
             groups=groups,
+            strings=strings,
+            websub_hub=_websub_hub(data.get("notify")),
         ),
         problems,
     )
+
+
+def _has_messages(catalogues: Catalogues, language: str) -> bool:
+    """Whether LANGUAGE (or a language it falls back to, other than English) has a catalogue."""
+    return catalogues.merged(language)[1] != FALLBACK or language_chain(language)[0] == FALLBACK
+
+
+def _strings(
+    value: Any, doc: Located, catalogues: Catalogues, language: str
+) -> tuple[dict[str, Entry], list[Problem]]:
+    """`strings:`, the site's own words for the theme's messages, each checked against English."""
+    if value is None:
+        return {}, []
+    if not isinstance(value, dict):
+        message = "strings must be a mapping from message key to text, such as 'strings: {indicator.none: Everything works}'"
+        return {}, [error(CONFIG_FILE, doc.line("strings"), message)]
+    english, _ = catalogues.merged(FALLBACK)
+    known, _ = catalogues.merged(language)
+    found, problems = read_entries(doc, ("strings",), CONFIG_FILE)
+    strings: dict[str, Entry] = {}
+    for key, (entry, line) in found.items():
+        if key not in known:
+            problems.append(
+                error(CONFIG_FILE, line, f"unknown message '{key}'{suggest(key, known)}")
+            )
+        elif why := check_entry(key, entry, english.get(key, known[key])):
+            problems.append(error(CONFIG_FILE, line, why))
+        else:
+            strings[key] = entry
+    return strings, problems
+
+
+def _websub_hub(notify: Any) -> str:
+    """notify.websub_hub, for the feeds' hub link: '' unless it is an http(s) URL (notify checks it)."""
+    hub = _text(notify.get("websub_hub")) if isinstance(notify, dict) else ""
+    parts = urlsplit(hub)
+    return hub if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 def check_base_url(url: str) -> str | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 
@@ -73,6 +74,9 @@ class SiteConfig:
     feed_entries: int = 50
     id_host: str = ""
     groups: tuple[ComponentGroup, ...] = ()
+    websub_hub: str = ""  # notify.websub_hub: the feeds link it (checked by generator.notify)
+    # The site's own words for the theme's messages, by key (checked by generator.i18n).
+    strings: Mapping[str, object] = field(default_factory=dict, hash=False)
 
     @property
     def components(self) -> tuple[Component, ...]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
@@ -18,6 +20,7 @@ from generator.uptime import incidents_affecting
 # An empty feed still needs an `updated` time; the build clock would break reproducibility.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ATOM, RSS = "feed.atom", "feed.rss"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 _LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
 
 
@@ -92,6 +95,9 @@ def _generator(
     # feedgen writes the last link() as RSS's channel link: self first, the page last.
     fg.link(href=self_url, rel="self", type=_media_type(path))
     fg.link(href=config.base_url + page, rel="alternate", type="text/html")
+    if config.websub_hub:
+        # WebSub: readers subscribe at the hub, which `outpost notify` pings when the feed changes.
+        fg.register_extension("websub", functools.partial(_HubLink, config.websub_hub))
     newest = entries[0].update.when if entries else EPOCH
     fg.updated(newest)
     fg.lastBuildDate(newest)
@@ -112,6 +118,32 @@ def _generator(
         fe.updated(update.when)
         fe.pubDate(update.when)
     return fg
+
+
+class _HubLink:
+    """A feedgen extension: `<link rel="hub">` in Atom, `<atom:link rel="hub">` in RSS, after self."""
+
+    def __init__(self, hub: str) -> None:
+        self.hub = hub
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_atom(self, feed: Any) -> Any:
+        self._insert(feed, feed)
+        return feed
+
+    def extend_rss(self, feed: Any) -> Any:
+        self._insert(feed, feed.find("channel"))
+        return feed
+
+    def _insert(self, feed: Any, parent: Any) -> None:
+        # feedgen's Atom elements have no namespace (xmlns is an attribute); RSS's atom:link has.
+        tags = ("link", f"{{{ATOM_NS}}}link")
+        self_link = next(e for e in parent if e.tag in tags and e.get("rel") == "self")
+        hub = feed.makeelement(self_link.tag, {"href": self.hub, "rel": "hub"})
+        hub.tail = self_link.tail
+        self_link.addnext(hub)
 
 
 def _absolute_links(html: str, page_url: str) -> str:
