@@ -85,6 +85,7 @@ class Visit:
     foreign: list[str] = field(default_factory=list)
     scroll_width: int = 0
     width: int = 0
+    policy: str | None = None
 
 
 def visit(
@@ -108,6 +109,9 @@ def visit(
         response = page.goto(url, wait_until="load")
         assert response is not None and response.status == 200, url
         seen.scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        seen.policy = page.evaluate(
+            "document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]')?.content"
+        )
         if shot is not None:
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
@@ -156,6 +160,9 @@ def test_page_loads_cleanly(
     shot = SCREENSHOTS / f"{name}-{viewport}-{scheme}.png"
     seen = visit(browser, site_url + PAGES[name], VIEWPORTS[viewport], scheme, shot)
     assert problems(seen, phone=viewport == "phone") == []
+    # The policy is in force: a violation would have been a console error above.
+    assert seen.policy is not None and "default-src 'self'" in seen.policy
+    assert "unsafe-inline" not in seen.policy
     assert shot.stat().st_size > 0
 
 
