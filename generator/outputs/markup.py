@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import xml.etree.ElementTree as etree
@@ -154,19 +155,58 @@ class _OutpostExtension(Extension):
 
 
 class MarkdownRenderer:
-    """One reusable Markdown instance per build, with a cache: the same text renders once."""
+    """One reusable Markdown instance per build, with a cache: the same text renders once.
 
-    def __init__(self) -> None:
+    The cache is keyed by the text's SHA-256 and the heading levels, so that it can be kept
+    between builds (see generator/cache.py) and filled by other processes.
+    """
+
+    def __init__(self, known: dict[str, str] | None = None) -> None:
         self._md = markdown.Markdown(
             extensions=[*EXTENSIONS, _OutpostExtension()], output_format="html"
         )
         self._levels = next(p for p in self._md.treeprocessors if isinstance(p, _HeadingLevels))
-        self._cache: dict[tuple[str, int, int], str] = {}
+        self._known = dict(known or {})
+        self._used: dict[str, str] = {}
 
     def render(self, text: str, lowest_heading: int = 2, shift: int = 0) -> str:
         """TEXT as sanitised HTML, headings moved down by SHIFT, none bigger than `h{lowest_heading}`."""
-        key = (text, lowest_heading, shift)
-        if key not in self._cache:
-            self._levels.lowest, self._levels.shift = lowest_heading, shift
-            self._cache[key] = sanitise(self._md.reset().convert(text))
-        return self._cache[key]
+        key = cache_key(text, lowest_heading, shift)
+        html = self._used.get(key)
+        if html is None:
+            html = self._known.get(key)
+            if html is None:
+                html = self.convert(text, lowest_heading, shift)
+            self._used[key] = html
+        return html
+
+    def convert(self, text: str, lowest_heading: int, shift: int) -> str:
+        """TEXT rendered now, never from the cache."""
+        self._levels.lowest, self._levels.shift = lowest_heading, shift
+        return sanitise(self._md.reset().convert(text))
+
+    def missing(self, wanted: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+        """Which of WANTED the cache does not have yet (each once)."""
+        have = self._known.keys() | self._used.keys()
+        found: dict[str, tuple[str, int, int]] = {}
+        for item in wanted:
+            key = cache_key(*item)
+            if key not in have:
+                found.setdefault(key, item)
+        return list(found.values())
+
+    def add(self, rendered: dict[str, str]) -> None:
+        """Take HTML rendered elsewhere (another process), by cache key."""
+        self._known.update(rendered)
+
+    @property
+    def used(self) -> dict[str, str]:
+        """Every rendering this build used: what the next build's cache holds."""
+        return dict(sorted(self._used.items()))
+
+
+def cache_key(text: str, lowest_heading: int, shift: int) -> str:
+    return (
+        f"{lowest_heading}{shift}"
+        + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    )
