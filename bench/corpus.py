@@ -8,11 +8,40 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 COMPONENTS = ["API", "Web app", "Scheduler", "Queue", "Email", "Webhooks", "Search", "Billing"]
-WORDS = (
-    "request latency database replica queue worker deploy rollback customer token region "
-    "cache network storage failover certificate timeout error rate traffic upstream provider "
-    "dashboard scheduler webhook delivery retry backlog index migration shard cluster"
-).split()
+WORDS = [
+    "request",
+    "latency",
+    "database",
+    "replica",
+    "queue",
+    "worker",
+    "deploy",
+    "rollback",
+    "customer",
+    "token",
+    "region",
+    "cache",
+    "network",
+    "storage",
+    "failover",
+    "certificate",
+    "timeout",
+    "error",
+    "rate",
+    "traffic",
+    "upstream",
+    "provider",
+    "dashboard",
+    "scheduler",
+    "webhook",
+    "delivery",
+    "retry",
+    "backlog",
+    "index",
+    "migration",
+    "shard",
+    "cluster",
+]
 STATUSES = ["Investigating", "Identified", "Monitoring", "Update", "Update", "Update", "Resolved"]
 
 SITE_YAML = """\

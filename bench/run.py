@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import write_corpus  # noqa: E402
+from corpus import write_corpus
 
 NOW = "2026-12-01 00:00 UTC"
 APPENDED = "\n## 2026-12-01 00:00 UTC — Update\nOne more update, appended for the benchmark.\n"
