@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from difflib import get_close_matches
@@ -21,6 +19,7 @@ from generator.content import (
     post_files,
     status_word,
 )
+from generator.files import replace_file, write_new_file
 from generator.model import IMPACTS, Post, SiteConfig
 from generator.problems import OutpostError, Problem, UsageError, one_of, suggest
 from generator.slugs import slugify
@@ -215,46 +214,3 @@ def _check_bytes(
     except ValueError:
         shown = str(target.path)
     return parse_post(target.kind, shown, target.slug, raw, config, now)
-
-
-def write_new_file(path: Path, data: bytes) -> None:
-    """Create PATH with DATA, whole or not at all; FileExistsError if PATH exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _write_temporary(path, data)
-    try:
-        os.link(temporary, path)  # fails, atomically, when PATH exists
-    finally:
-        os.unlink(temporary)
-
-
-def replace_file(path: Path, data: bytes) -> None:
-    """Replace PATH's content with DATA atomically, keeping its permissions."""
-    temporary = _write_temporary(path, data)
-    try:
-        os.chmod(temporary, path.stat().st_mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-def _write_temporary(path: Path, data: bytes) -> str:
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    os.chmod(temporary, 0o644 & ~_umask())
-    return temporary
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.files import replace_file
 from generator.problems import OutpostError, error
 
 FORMAT = "outpost-notified/1"
@@ -53,7 +52,7 @@ class NotifyState:
         """Replace the file atomically: a crash leaves the old state or the new one, never half."""
         data = {"format": FORMAT, "channels": dict(sorted(self.channels.items()))}
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        write_atomically(self.path, text.encode("utf-8"))
+        replace_file(self.path, text.encode("utf-8"))
         self.existed = True
 
 
@@ -87,37 +86,3 @@ def load_state(path: Path, shown: str) -> NotifyState:
         message = f"not an Outpost notification state ('format': '{FORMAT}', 'channels'); {keep}"
         raise OutpostError([error(shown, 1, message)])
     return NotifyState(path, shown, {str(k): list(v) for k, v in channels.items()}, existed=True)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write DATA to a new file beside PATH, flush it to disk, then rename it over PATH."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable, where the system allows opening a folder."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
