@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.problems import OutpostError, Problem, error
 
 BUILTIN = "default"
+ASSETS = "assets"  # the output folder of the fingerprinted copies of the theme's static files
 
 
 def builtin_theme_dir() -> Path:
@@ -34,9 +37,8 @@ class Theme:
     def static_files(self) -> dict[str, Path]:
         """Every static file by its path under static/; the site's own wins.
 
-        Raises OutpostError when any file of the theme links out of the allowed folders: the
-        build lists the static files after rendering and before writing, so nothing read
-        through such a link (a template or a static file) is ever published.
+        Raises OutpostError when any file of the theme links out of the allowed folders, so
+        that nothing read through such a link (a template or a static file) is ever published.
         """
         if problems := self.link_problems():
             raise OutpostError(problems)
@@ -87,6 +89,19 @@ _OUTSIDE = (
     " Outpost does not read it, so that no file from outside the site is published:"
     " copy it into the site instead"
 )
+
+
+def fingerprint(static: Mapping[str, bytes]) -> dict[str, str]:
+    """Each static file's output path in `assets/HASH/`, HASH from every static file's name and bytes.
+
+    One folder for all keeps a stylesheet's relative links to its images working; any change
+    to any file names a new folder, which is why browsers and CDNs may keep it for a year.
+    """
+    digest = hashlib.sha256()
+    for name, data in sorted(static.items()):
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+    folder = f"{ASSETS}/{digest.hexdigest()[:10]}/"
+    return {name: folder + name for name in static}
 
 
 def find_theme(site_dir: Path, name: str) -> Theme:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -69,9 +70,15 @@ class PageRenderer:
     """Renders every page of SITE with THEME's templates, in the words of MESSAGES."""
 
     def __init__(
-        self, site: Site, theme: Theme, markdown: MarkdownRenderer, messages: Messages
+        self,
+        site: Site,
+        theme: Theme,
+        markdown: MarkdownRenderer,
+        messages: Messages,
+        assets: Mapping[str, str] | None = None,
     ) -> None:
         self.site = site
+        self.assets = dict(assets or {})
         self.zone = site.config.timezone
         self.messages = messages
         self.env = make_environment(theme)
@@ -87,9 +94,22 @@ class PageRenderer:
             month_url=self.month_url,
             uptime=self.uptime,
             incidents_affecting=lambda name: incidents_affecting(site, name),
+            asset=self.asset,
         )
         self._uptime: dict[str, Uptime] = {}
+        # Many pages show the same times and words: each is made once per build.
+        self._time_tags: dict[tuple[datetime, bool], Markup] = {}
+        self._messages: dict[tuple[Any, ...], Markup] = {}
         self.markdown_renderer = markdown
+
+    @jinja2.pass_context
+    def asset(self, context: Any, name: str) -> str:
+        """`asset('style.css')`: the theme's static file NAME by its fingerprinted URL."""
+        if name not in self.assets:
+            raise jinja2.TemplateRuntimeError(
+                f"asset('{name}'): the theme has no static file '{name}'"
+            )
+        return str(_url(context, self.assets[name]))
 
     @jinja2.pass_context
     def markdown(
@@ -108,6 +128,16 @@ class PageRenderer:
 
     def message(self, key: str, **values: Any) -> Markup:
         """`_("key", name=value)` in templates: the message, escaped, with its values escaped."""
+        memo = (key, *sorted(values.items()))
+        try:
+            return self._messages[memo]
+        except KeyError:
+            self._messages[memo] = self._message(key, **values)
+            return self._messages[memo]
+        except TypeError:  # a value that cannot be a key: nothing to remember
+            return self._message(key, **values)
+
+    def _message(self, key: str, **values: Any) -> Markup:
         try:
             pattern = self.messages.pattern(key, values.get("count"))
             return Markup(fill(key, pattern, values, quote=escape))
@@ -128,6 +158,12 @@ class PageRenderer:
 
     def time_tag(self, moment: datetime, date_only: bool = False) -> Markup:
         """`<time datetime="…Z">29 November 2026, 09:05 CET</time>` in the site's zone."""
+        memo = (moment, date_only)
+        if memo not in self._time_tags:
+            self._time_tags[memo] = self._time_tag(moment, date_only)
+        return self._time_tags[memo]
+
+    def _time_tag(self, moment: datetime, date_only: bool) -> Markup:
         local = self.local(moment)
         shown = self.local_date(local) if date_only else self.messages.date_time(local)
         return Markup('<time datetime="{}">{}</time>').format(format_iso(moment), escape(shown))
@@ -239,5 +275,12 @@ def _newest_first_key(post: Post) -> tuple[datetime, str]:
     return (began or datetime.min.replace(tzinfo=UTC), post.slug)
 
 
-def render_pages(site: Site, theme: Theme, markdown: MarkdownRenderer, messages: Messages) -> Pages:
-    return PageRenderer(site, theme, markdown, messages).render_all()
+def render_pages(
+    site: Site,
+    theme: Theme,
+    markdown: MarkdownRenderer,
+    messages: Messages,
+    assets: Mapping[str, str] | None = None,
+) -> Pages:
+    """Every page; ASSETS maps each static file to its fingerprinted path, for `asset()`."""
+    return PageRenderer(site, theme, markdown, messages, assets).render_all()
