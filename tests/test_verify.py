@@ -229,3 +229,16 @@ def test_bad_arguments_are_usage_errors(make_site: MakeSite, tmp_path: Path) -> 
     result = run_outpost("verify", "nowhere", "--allowed-signers", tmp_path / "x", cwd=site)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_over_http_a_host_may_consume_headers(
+    signed: tuple[Path, Path], serve: Any, tmp_path: Path
+) -> None:
+    out, allowed = signed
+    hosted = copy(out, tmp_path, "hosted")
+    (hosted / "_headers").unlink()  # Netlify and Cloudflare Pages read it and do not serve it
+    code, stdout, _ = verify(serve(hosted), allowed, tmp_path)
+    assert code == 0
+    assert stdout[0].startswith("verified ")
+    code, _, stderr = verify(hosted, allowed, tmp_path)  # a folder has every file
+    assert (code, stderr[0]) == (1, "missing: _headers")

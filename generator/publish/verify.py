@@ -24,8 +24,16 @@ from generator.publish.manifest import (
 TIMEOUT = 30
 
 
+# Files static hosts take as their configuration and do not serve (Netlify, Cloudflare Pages).
+HOST_FILES = frozenset({"_headers", "_redirects"})
+
+
 class Source(Protocol):
     """Where a copy of the site is: a folder or a URL."""
+
+    @property
+    def consumed(self) -> frozenset[str]:
+        """Listed files the copy may lack, because its host consumed them."""
 
     def read(self, path: str) -> bytes | None:
         """The file at PATH, or None when there is none."""
@@ -61,7 +69,10 @@ def verify_copy(source: Source, allowed_signers: Path) -> Report:
         report.problems.append(f"signature: {exc}")
         return report
     for entry in entries:
-        problem = _check(entry, source.read(entry.path))
+        data = source.read(entry.path)
+        if data is None and entry.path in source.consumed:
+            continue  # the host read it as its own configuration
+        problem = _check(entry, data)
         if problem:
             report.problems.append(problem)
         else:
@@ -89,6 +100,7 @@ class FolderSource:
     """A copy on disk: every file in it can be listed."""
 
     root: Path
+    consumed: frozenset[str] = frozenset()
 
     def read(self, path: str) -> bytes | None:
         target = (self.root / path).resolve()
@@ -106,6 +118,7 @@ class UrlSource:
     """A copy served over HTTP: files are found through the sitemap and the listed pages' links."""
 
     base: str
+    consumed: frozenset[str] = HOST_FILES
     _cache: dict[str, bytes | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
