@@ -170,6 +170,11 @@ def make_parser() -> argparse.ArgumentParser:
         "--base-url", metavar="URL", help="serve from URL instead of site.yaml's base_url"
     )
     sub.add_argument(
+        "--compress", action="store_true",
+        help="also write PATH.gz and PATH.br beside each text file over 1 KB, "
+        "for servers that send pre-compressed files (nginx: gzip_static)",
+    )  # fmt: skip
+    sub.add_argument(
         "--manifest", action="store_true",
         help="write manifest.json: every file's path, size and SHA-256, and the build time",
     )  # fmt: skip

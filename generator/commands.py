@@ -95,7 +95,14 @@ def build(args: argparse.Namespace) -> int:
         raise UsageError(f"--sign: no key file '{args.sign}'")
     now = build_time(args.now, site_zone(site_dir))
     result = build_site(
-        site_dir, out, now, args.drafts, args.base_url, manifest=args.manifest, sign_key=args.sign
+        site_dir,
+        out,
+        now,
+        args.drafts,
+        args.base_url,
+        manifest=args.manifest,
+        sign_key=args.sign,
+        compress=args.compress,
     )
     _print_warnings(result.warnings)
     print(result.summary(_shown(out) + "/"))

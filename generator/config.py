@@ -33,12 +33,15 @@ SITE_KEYS = (
     "timezone",
     "theme",
     "feed",
+    "cache",
     "id_host",
     "components",
     "strings",
     "notify",
 )
 FEED_KEYS = ("entries",)
+CACHE_KEYS = ("max_age",)
+MAX_AGE_LIMIT = 86400  # a day: a status page kept longer than that is no status page
 COMPONENT_KEYS = ("name", "description")
 GROUP_KEYS = ("group", "components", "description")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -47,10 +50,17 @@ _THEME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Problem]]:
     """Read SITE_DIR/site.yaml; None and the problems when it cannot be used."""
-    path = site_dir / CONFIG_FILE
+    located, problems = read_site_yaml(site_dir)
+    if located is None:
+        return None, problems
+    return _check(located, CONFIG_FILE, site_dir)
+
+
+def read_site_yaml(site_dir: Path) -> tuple[Located | None, list[Problem]]:
+    """SITE_DIR/site.yaml as YAML with lines, or the problem that stops it being read."""
     shown = CONFIG_FILE
     try:
-        raw = path.read_bytes()
+        raw = (site_dir / CONFIG_FILE).read_bytes()
     except FileNotFoundError:
         return None, [
             error(shown, 1, f"no {CONFIG_FILE} here: is this an Outpost site? (--site DIR)")
@@ -61,10 +71,9 @@ def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Problem]]:
     if text is None:
         return None, problems
     try:
-        located = load_located(text)
+        return load_located(text), []
     except YamlError as exc:
         return None, [error(shown, exc.line, exc.message)]
-    return _check(located, shown, site_dir)
 
 
 def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None, list[Problem]]:
@@ -131,6 +140,7 @@ def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None,
         problems += found
 
     feed_entries = _feed_entries(data.get("feed"), bad)
+    cache_max_age = _cache_max_age(data.get("cache"), bad)
     id_host = _text(data.get("id_host")) or urlsplit(base_url).hostname or ""
     if "id_host" in data and not re.match(r"^[A-Za-z0-9.-]+$", id_host):
         bad(
@@ -154,6 +164,7 @@ def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None,
             timezone=zone,
             theme=theme,
             feed_entries=feed_entries,
+            cache_max_age=cache_max_age,
             id_host=id_host.lower(),
             groups=groups,
             strings=strings,
@@ -234,6 +245,31 @@ def _feed_entries(feed: Any, bad: Any) -> int:
         )
         return 50
     return entries
+
+
+def _cache_max_age(cache: Any, bad: Any) -> int:
+    """cache.max_age: how many seconds hosts and CDNs may keep pages, feeds and the API."""
+    if cache is None:
+        return 60
+    if not isinstance(cache, dict):
+        bad(("cache",), "cache must be a mapping, such as 'cache: {max_age: 60}'")
+        return 60
+    for key in cache:
+        if key not in CACHE_KEYS:
+            hint = suggest(f"cache.{key}", [f"cache.{k}" for k in CACHE_KEYS])
+            bad(("cache", str(key)), f"unknown key 'cache.{key}'{hint}")
+    max_age = cache.get("max_age", 60)
+    if (
+        isinstance(max_age, bool)
+        or not isinstance(max_age, int)
+        or not 0 <= max_age <= MAX_AGE_LIMIT
+    ):
+        bad(
+            ("cache", "max_age"),
+            f"cache.max_age must be a whole number of seconds from 0 to {MAX_AGE_LIMIT}; got '{max_age}'",
+        )
+        return 60
+    return max_age
 
 
 def _components(value: Any, bad: Any, doc: Located) -> tuple[ComponentGroup, ...]:

@@ -72,6 +72,7 @@ class SiteConfig:
     timezone: tzinfo | None = None
     theme: str = "default"
     feed_entries: int = 50
+    cache_max_age: int = 60  # seconds that browsers and CDNs may keep pages, feeds and the API
     id_host: str = ""
     groups: tuple[ComponentGroup, ...] = ()
     websub_hub: str = ""  # notify.websub_hub: the feeds link it (checked by generator.notify)

@@ -16,6 +16,7 @@ from conftest import INCIDENT, SITE_YAML, MakeSite, run_outpost
 
 from generator.build import build_site
 from generator.outputs.pages import rebase_links
+from generator.theme import fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://status.example.com/"
@@ -84,11 +85,15 @@ FILES: dict[str, str | bytes] = {
 }
 
 # The theme's static files are copied as they are; the theme may gain some (a favicon, say).
-STATIC = sorted(
-    f"static/{p.relative_to(ROOT / 'themes/default/static').as_posix()}"
-    for p in (ROOT / "themes/default/static").rglob("*")
+STATIC_DIR = ROOT / "themes/default/static"
+STATIC_FILES = {
+    p.relative_to(STATIC_DIR).as_posix(): p.read_bytes()
+    for p in STATIC_DIR.rglob("*")
     if p.is_file()
-)
+}
+STATIC = sorted(f"static/{name}" for name in STATIC_FILES)
+# ... and again in assets/HASH/, named by their content, for the pages to link.
+ASSETS = sorted(fingerprint(STATIC_FILES).values())
 COMPONENTS = ["api", "web-app", "scheduler", "queue"]  # from conftest.SITE_YAML
 COMPONENT_FILES = [
     f"components/{slug}/{name}"
@@ -133,6 +138,8 @@ EXPECTED_FILES = [
     "robots.txt",
     "sitemap.xml",
     *STATIC,
+    *ASSETS,
+    "_headers",
 ]
 EXPECTED_FILES.sort()
 
@@ -199,7 +206,7 @@ def test_build_writes_every_page_feed_and_file(site: Path) -> None:
     result = build(site, "--now", NOW)
     assert sorted(tree(site / "public")) == EXPECTED_FILES
     assert result.stderr == ""
-    others = len(API_FILES) + 3 + len(COMPONENTS) + len(STATIC)
+    others = len(API_FILES) + 3 + len(COMPONENTS) + len(STATIC) + len(ASSETS) + 1
     assert re.fullmatch(
         rf"built 14 pages, 12 feeds and {others} other files into public/ in \d+\.\d\d s\n",
         result.stdout,
@@ -354,6 +361,10 @@ def test_theme_static_files_are_copied(out: Path) -> None:
     assert "static/style.css" in STATIC
     for path in STATIC:
         assert (out / path).read_bytes() == (ROOT / "themes/default" / path).read_bytes()
+    (folder,) = {path.rsplit("/", 1)[0] for path in ASSETS}
+    assert re.fullmatch(r"assets/[0-9a-f]{10}", folder)
+    for name, data in STATIC_FILES.items():
+        assert (out / folder / name).read_bytes() == data
 
 
 # --- links -----------------------------------------------------------------------------------
@@ -606,7 +617,13 @@ def test_build_with_an_error_writes_nothing(site: Path, out: Path) -> None:
         "1 error; nothing written",
     ]
     assert tree(out) == before
-    assert sorted(p.name for p in site.iterdir()) == ["content", "public", "site.yaml"]
+    # The cache is the earlier good build's: the failed one left the folder as it was.
+    assert sorted(p.name for p in site.iterdir()) == [
+        ".outpost-cache",
+        "content",
+        "public",
+        "site.yaml",
+    ]
 
 
 def test_first_build_with_an_error_creates_no_output(site: Path) -> None:
@@ -622,7 +639,12 @@ def test_new_build_replaces_the_output_whole(site: Path, out: Path) -> None:
     assert sorted(tree(out)) == [
         p for p in EXPECTED_FILES if "search-outage" not in p and "2026/10" not in p
     ]
-    assert sorted(p.name for p in site.iterdir()) == ["content", "public", "site.yaml"]
+    assert sorted(p.name for p in site.iterdir()) == [
+        ".outpost-cache",
+        "content",
+        "public",
+        "site.yaml",
+    ]
 
 
 @pytest.mark.parametrize("interruption", [OSError, KeyboardInterrupt])
@@ -646,7 +668,12 @@ def test_interrupted_build_leaves_the_old_output(
     monkeypatch.undo()
     assert len(written) == 5
     assert tree(out) == before
-    assert sorted(p.name for p in site.iterdir()) == ["content", "public", "site.yaml"]
+    assert sorted(p.name for p in site.iterdir()) == [
+        ".outpost-cache",
+        "content",
+        "public",
+        "site.yaml",
+    ]
 
 
 def test_failed_swap_puts_the_old_output_back(
@@ -665,7 +692,12 @@ def test_failed_swap_puts_the_old_output_back(
         build_site(site, out, datetime(2026, 12, 10, tzinfo=UTC))
     monkeypatch.undo()
     assert tree(out) == before
-    assert sorted(p.name for p in site.iterdir()) == ["content", "public", "site.yaml"]
+    assert sorted(p.name for p in site.iterdir()) == [
+        ".outpost-cache",
+        "content",
+        "public",
+        "site.yaml",
+    ]
 
 
 def test_leftovers_of_a_killed_build_are_cleaned_up(site: Path, out: Path) -> None:
@@ -673,7 +705,12 @@ def test_leftovers_of_a_killed_build_are_cleaned_up(site: Path, out: Path) -> No
     (staging / "incidents").mkdir(parents=True)
     (staging / "index.html").write_text("half a build")
     build(site, "--now", NOW)
-    assert sorted(p.name for p in site.iterdir()) == ["content", "public", "site.yaml"]
+    assert sorted(p.name for p in site.iterdir()) == [
+        ".outpost-cache",
+        "content",
+        "public",
+        "site.yaml",
+    ]
     assert sorted(tree(out)) == EXPECTED_FILES
 
 
@@ -681,7 +718,12 @@ def test_build_killed_mid_swap_is_undone(site: Path, out: Path) -> None:
     out.rename(site / ".outpost-old-public-4242")  # the old tree moved aside, the new one lost
     (site / "content/incidents/2026-10-04-search-outage.md").unlink()
     build(site, "--now", NOW)
-    assert sorted(p.name for p in site.iterdir()) == ["content", "public", "site.yaml"]
+    assert sorted(p.name for p in site.iterdir()) == [
+        ".outpost-cache",
+        "content",
+        "public",
+        "site.yaml",
+    ]
     assert "incidents/2026-10-04-search-outage/index.html" not in tree(out)
 
 
@@ -720,5 +762,10 @@ def test_symlinked_output_folder_keeps_its_link(site: Path, tmp_path: Path) -> N
     build(site, "--now", NOW)
     assert (site / "public").is_symlink()
     assert sorted(tree(served)) == EXPECTED_FILES
-    assert sorted(p.name for p in site.iterdir()) == ["content", "public", "site.yaml"]
+    assert sorted(p.name for p in site.iterdir()) == [
+        ".outpost-cache",
+        "content",
+        "public",
+        "site.yaml",
+    ]
     assert sorted(p.name for p in served.parent.iterdir()) == ["status"]

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from generator.config import CONFIG_FILE
+from generator.config import CONFIG_FILE, read_site_yaml
 from generator.problems import Problem, error, one_of, sort_problems, suggest
-from generator.yamlsrc import Located, YamlError, decode_source, load_located
+from generator.yamlsrc import Located
 
 NOTIFY_KEYS = ("email", "webhooks", "websub_hub", "state", "retries", "retry_delay", "timeout")
 EMAIL_KEYS = (
@@ -93,17 +93,9 @@ class NotifyConfig:
 
 def load_notify_config(site_dir: Path) -> tuple[NotifyConfig | None, list[Problem]]:
     """The `notify:` section of SITE_DIR/site.yaml; None when there is none or it has errors."""
-    try:
-        raw = (site_dir / CONFIG_FILE).read_bytes()
-    except OSError as exc:
-        return None, [error(CONFIG_FILE, 1, f"cannot read: {exc.strerror}")]
-    text, problems = decode_source(raw, CONFIG_FILE)
-    if text is None:
+    doc, problems = read_site_yaml(site_dir)
+    if doc is None:
         return None, problems
-    try:
-        doc = load_located(text)
-    except YamlError as exc:
-        return None, [error(CONFIG_FILE, exc.line, exc.message)]
     return check_notify(doc)
 
 
