@@ -14,8 +14,8 @@ from pathlib import Path
 from generator import edit
 from generator.build import build_site
 from generator.config import load_config
-from generator.content import INCIDENTS, KINDS, post_files
-from generator.load import load_site
+from generator.content import INCIDENTS, KINDS
+from generator.load import load_site, post_files
 from generator.problems import Problem, UsageError, count_summary, sort_problems
 from generator.templates import check_templates
 from generator.theme import find_theme

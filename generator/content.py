@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from generator.model import (
@@ -36,11 +35,6 @@ FIRST_STATUS = {INCIDENTS: "Investigating", MAINTENANCE: "Scheduled"}
 CLOCK_SKEW = timedelta(minutes=5)
 EXAMPLE_HEADING = "## 2026-11-29 09:05 UTC — Investigating"
 # A link in a site repository could otherwise publish a file of the machine that builds it.
-LINKED_OUT = (
-    "this file is a symbolic link to a place outside the site folder; Outpost does not read it,"
-    " so that no file from outside the site is published: copy the file into the site instead"
-)
-
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # `##Text` without a space counts too: python-markdown renders it as a heading.
 _H2 = re.compile(r"^ {0,3}##(?!#)[ \t]*(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -412,45 +406,3 @@ def _closing_fence(lines: list[str], start: int, marker: str) -> int | None:
 def permanent_id(id_host: str, kind: str, slug: str, when: datetime) -> str:
     """`tag:status.acme.example,2026-11-29:incidents/slug/2026-11-29T09:05:00Z`."""
     return f"tag:{id_host},{when.strftime('%Y-%m-%d')}:{kind}/{slug}/{format_iso(when)}"
-
-
-def post_files(site_dir: Path, kind: str) -> list[Path]:
-    """The Markdown files of KIND, sorted; editor backups and hidden files left out."""
-    folder = site_dir / "content" / kind
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.suffix == ".md" and not p.name.startswith(".") and p.is_file()
-    )
-
-
-def load_post(
-    site_dir: Path, kind: str, path: Path, config: SiteConfig, now: datetime
-) -> tuple[Post | None, list[Problem]]:
-    """Read the file at PATH (under SITE_DIR) as a post of KIND."""
-    shown = display_path(site_dir, path)
-    if not is_inside(path, site_dir):
-        return None, [error(shown, 1, LINKED_OUT)]
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [error(shown, 1, f"cannot read: {exc.strerror}")]
-    return parse_post(kind, shown, path.stem, raw, config, now)
-
-
-def is_inside(path: Path, site_dir: Path) -> bool:
-    """Whether PATH, its symbolic links followed, is inside SITE_DIR."""
-    try:
-        return path.resolve().is_relative_to(site_dir.resolve())
-    except (OSError, RuntimeError):  # a loop of links
-        return False
-
-
-def display_path(site_dir: Path, path: Path) -> str:
-    """PATH as the writer knows it: relative to the site folder."""
-    try:
-        return path.relative_to(site_dir).as_posix()
-    except ValueError:
-        return str(path)

@@ -16,10 +16,10 @@ from generator.content import (
     KINDS,
     STATUSES,
     parse_post,
-    post_files,
     status_word,
 )
 from generator.files import replace_file, write_new_file
+from generator.load import post_files
 from generator.model import IMPACTS, Post, SiteConfig
 from generator.problems import OutpostError, Problem, UsageError, one_of, suggest
 from generator.slugs import slugify
