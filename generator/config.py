@@ -39,8 +39,6 @@ SITE_KEYS = (
     "strings",
     "notify",
 )
-FEED_KEYS = ("entries",)
-CACHE_KEYS = ("max_age",)
 MAX_AGE_LIMIT = 86400  # a day: a status page kept longer than that is no status page
 COMPONENT_KEYS = ("name", "description")
 GROUP_KEYS = ("group", "components", "description")
@@ -139,8 +137,14 @@ def _check(doc: Located, shown: str, site_dir: Path) -> tuple[SiteConfig | None,
         strings, found = _strings(data.get("strings"), doc, catalogues, language)
         problems += found
 
-    feed_entries = _feed_entries(data.get("feed"), bad)
-    cache_max_age = _cache_max_age(data.get("cache"), bad)
+    feed_entries = _whole_number(
+        data, "feed", "entries", 50, (1, None), bad, "a whole number of 1 or more"
+    )
+    # How many seconds hosts and CDNs may keep pages, feeds and the API.
+    cache_max_age = _whole_number(
+        data, "cache", "max_age", 60, (0, MAX_AGE_LIMIT), bad,
+        f"a whole number of seconds from 0 to {MAX_AGE_LIMIT}",
+    )  # fmt: skip
     id_host = _text(data.get("id_host")) or urlsplit(base_url).hostname or ""
     if "id_host" in data and not re.match(r"^[A-Za-z0-9.-]+$", id_host):
         bad(
@@ -227,49 +231,37 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _feed_entries(feed: Any, bad: Any) -> int:
-    if feed is None:
-        return 50
-    if not isinstance(feed, dict):
-        bad(("feed",), "feed must be a mapping, such as 'feed: {entries: 50}'")
-        return 50
-    for key in feed:
-        if key not in FEED_KEYS:
-            hint = suggest(f"feed.{key}", [f"feed.{k}" for k in FEED_KEYS])
-            bad(("feed", str(key)), f"unknown key 'feed.{key}'{hint}")
-    entries = feed.get("entries", 50)
-    if isinstance(entries, bool) or not isinstance(entries, int) or entries < 1:
-        bad(
-            ("feed", "entries"),
-            f"feed.entries must be a whole number of 1 or more; got '{entries}'",
-        )
-        return 50
-    return entries
-
-
-def _cache_max_age(cache: Any, bad: Any) -> int:
-    """cache.max_age: how many seconds hosts and CDNs may keep pages, feeds and the API."""
-    if cache is None:
-        return 60
-    if not isinstance(cache, dict):
-        bad(("cache",), "cache must be a mapping, such as 'cache: {max_age: 60}'")
-        return 60
-    for key in cache:
-        if key not in CACHE_KEYS:
-            hint = suggest(f"cache.{key}", [f"cache.{k}" for k in CACHE_KEYS])
-            bad(("cache", str(key)), f"unknown key 'cache.{key}'{hint}")
-    max_age = cache.get("max_age", 60)
+def _whole_number(
+    data: dict[str, Any],
+    section: str,
+    key: str,
+    default: int,
+    bounds: tuple[int, int | None],
+    bad: Any,
+    what: str,
+) -> int:
+    """SECTION.KEY of site.yaml (`feed: {entries: 50}`): a whole number within BOUNDS, else DEFAULT."""
+    value = data.get(section)
+    if value is None:
+        return default
+    if not isinstance(value, dict):
+        bad((section,), f"{section} must be a mapping, such as '{section}: {{{key}: {default}}}'")
+        return default
+    for name in value:
+        if name != key:
+            hint = suggest(f"{section}.{name}", [f"{section}.{key}"])
+            bad((section, str(name)), f"unknown key '{section}.{name}'{hint}")
+    number = value.get(key, default)
+    low, high = bounds
     if (
-        isinstance(max_age, bool)
-        or not isinstance(max_age, int)
-        or not 0 <= max_age <= MAX_AGE_LIMIT
+        isinstance(number, bool)
+        or not isinstance(number, int)
+        or number < low
+        or (high is not None and number > high)
     ):
-        bad(
-            ("cache", "max_age"),
-            f"cache.max_age must be a whole number of seconds from 0 to {MAX_AGE_LIMIT}; got '{max_age}'",
-        )
-        return 60
-    return max_age
+        bad((section, key), f"{section}.{key} must be {what}; got '{number}'")
+        return default
+    return number
 
 
 def _components(value: Any, bad: Any, doc: Located) -> tuple[ComponentGroup, ...]:
