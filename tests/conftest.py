@@ -43,6 +43,22 @@ A bad deploy. Rolling back.
 Logins work again.
 """
 
+MAINTENANCE = """\
+---
+title: Database upgrade
+start: 2026-12-06 02:00 UTC
+end: 2026-12-06 04:00 UTC
+components: [API]
+---
+The API is read-only for up to 15 minutes.
+
+## 2026-12-06 02:00 UTC — In progress
+The upgrade has begun.
+
+## 2026-12-06 03:10 UTC — Completed
+The upgrade is done.
+"""
+
 MakeSite = Callable[..., Path]
 
 

@@ -12,7 +12,7 @@ import lxml.etree
 import lxml.html
 import pytest
 from checks import broken_links, page
-from conftest import INCIDENT, SITE_YAML, MakeSite, run_outpost
+from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite, run_outpost
 
 from generator.build import build_site
 from generator.outputs.pages import rebase_links
@@ -49,22 +49,6 @@ Search returns no results.
 
 ## 2026-10-04 07:45 UTC — Resolved
 Search works again. It was not related to the [login failures](../2026-11-29-login-failures/#update-20261129T104000Z).
-"""
-
-MAINTENANCE = """\
----
-title: Database upgrade
-start: 2026-12-06 02:00 UTC
-end: 2026-12-06 04:00 UTC
-components: [API]
----
-The API is read-only for up to 15 minutes.
-
-## 2026-12-06 02:00 UTC — In progress
-The upgrade has begun.
-
-## 2026-12-06 03:10 UTC — Completed
-The upgrade is done.
 """
 
 DRAFT = """\

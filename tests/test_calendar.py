@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from checks import check_calendar, components, events, parse, unescape
-from conftest import SITE_YAML, MakeSite
+from conftest import MAINTENANCE, SITE_YAML, MakeSite
 
 from generator.build import build_site
 from generator.edit import append_update, find_post, load_site_config
@@ -16,22 +16,6 @@ from generator.outputs.calendar import escape_text, fold_line, plain_text
 NOW = datetime(2026, 12, 10, tzinfo=UTC)
 BASE = "https://status.example.com/"
 BERLIN_YAML = SITE_YAML.replace("timezone: UTC", "timezone: Europe/Berlin")
-
-UPGRADE = """\
----
-title: Database upgrade
-start: 2026-12-06 02:00 UTC
-end: 2026-12-06 04:00 UTC
-components: [API]
----
-The API is read-only for up to 15 minutes.
-
-## 2026-12-06 02:00 UTC — In progress
-The upgrade has begun.
-
-## 2026-12-06 03:10 UTC — Completed
-The upgrade is done.
-"""
 
 # Long, non-ASCII (two-, three- and four-octet characters), and full of what TEXT must escape.
 WARTUNG_PREAMBLE = (
@@ -60,7 +44,7 @@ WARTUNG_DESCRIPTION = (
 )
 
 FILES: dict[str, str | bytes] = {
-    "content/maintenance/2026-12-06-db-upgrade.md": UPGRADE,
+    "content/maintenance/2026-12-06-db-upgrade.md": MAINTENANCE,
     # Written with CRLF line ends, as a Windows editor would: no CR may reach the calendar.
     "content/maintenance/2026-12-20-grosse-wartung.md": WARTUNG.replace("\n", "\r\n").encode(),
 }
@@ -222,7 +206,7 @@ def test_uid_uses_id_host_and_survives_a_new_base_url(make_site: MakeSite) -> No
 
 
 def test_drafts_are_in_the_calendar_only_with_drafts(make_site: MakeSite) -> None:
-    draft = UPGRADE.replace("components: [API]\n", "components: [API]\ndraft: true\n")
+    draft = MAINTENANCE.replace("components: [API]\n", "components: [API]\ndraft: true\n")
     site = make_site({"content/maintenance/2026-12-06-secret.md": draft})
     assert events(calendar_of(site)) == []
     assert [e["SUMMARY"] for e in events(calendar_of(site, drafts=True))] == ["Database upgrade"]

@@ -11,7 +11,7 @@ from typing import Any
 import feedparser
 import pytest
 from checks import check_atom, check_rss
-from conftest import INCIDENT, SITE_YAML, MakeSite
+from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite
 
 from generator.build import build_site
 from generator.edit import append_update, find_post, load_site_config
@@ -20,22 +20,6 @@ GOLDEN = Path(__file__).parent / "golden"
 BASE = "https://status.example.com/"
 NOW = datetime(2026, 12, 10, tzinfo=UTC)
 ATOM_NS = {"a": "http://www.w3.org/2005/Atom"}
-
-MAINTENANCE = """\
----
-title: Database upgrade
-start: 2026-12-06 02:00 UTC
-end: 2026-12-06 04:00 UTC
-components: [API]
----
-The API is read-only for up to 15 minutes.
-
-## 2026-12-06 02:00 UTC — In progress
-The upgrade has begun.
-
-## 2026-12-06 03:10 UTC — Completed
-The upgrade is done.
-"""
 
 OPEN_INCIDENT = """\
 ---
