@@ -184,6 +184,8 @@ class PageRenderer:
         return local.year, local.month
 
     def page(self, template: str, path: str, root: str, **context: Any) -> tuple[str, bytes]:
+        """TEMPLATE rendered as PATH; the footer's `updated` is the site's, unless CONTEXT says."""
+        context.setdefault("updated", self.site.last_updated)
         html = self.env.get_template(template).render(root=root, path=path, **context)
         return path, html.encode("utf-8")
 
@@ -204,13 +206,25 @@ class PageRenderer:
             pages.update(
                 [
                     self.page(
-                        "incident.html", f"{incident.url}index.html", "../../", incident=incident
+                        "incident.html",
+                        f"{incident.url}index.html",
+                        "../../",
+                        incident=incident,
+                        updated=incident.last_updated,
                     )
                 ]
             )
         for window in site.maintenance:
             pages.update(
-                [self.page("maintenance.html", f"{window.url}index.html", "../../", window=window)]
+                [
+                    self.page(
+                        "maintenance.html",
+                        f"{window.url}index.html",
+                        "../../",
+                        window=window,
+                        updated=window.last_updated,
+                    )
+                ]
             )
         pages.update(self.history())
         return pages
