@@ -1,20 +1,33 @@
-"""The recipe: load, check, render, write."""
+"""The recipe: load, check, render, write; each post's files made once and kept.
+
+A post's own files (its page and its feed) depend on that post, the config, the theme and
+Outpost, never on the other posts: they are kept in the build cache by a key of all of
+those, and made again only when it changes (in worker processes, when there are many).
+Everything else (home, history, components, the site's feeds, the API...) shows many
+posts and is made on every build; each of those is bounded (feeds hold the latest
+entries, history is one page a month), so a build after one update stays small.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import multiprocessing
+import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import jinja2
 
-from generator.cache import CACHE_DIR, load_markdown, render_ahead, save_markdown
-from generator.i18n import load_messages
+from generator.cache import CACHE_DIR, BuildCache, code_identity, digest_of
+from generator.config import CONFIG_FILE
+from generator.i18n import Messages, load_messages
 from generator.load import load_site
-from generator.model import Site
-from generator.output import write_tree
+from generator.model import Post, Site
+from generator.output import TreeWriter, file_digest, write_tree
 from generator.outputs.api import render_api
 from generator.outputs.badges import render_badges
 from generator.outputs.calendar import render_calendar
@@ -24,28 +37,35 @@ from generator.outputs.hosting import render_headers
 from generator.outputs.jsonfeed import render_json_feed
 from generator.outputs.markup import MarkdownRenderer
 from generator.outputs.meta import render_meta
-from generator.outputs.pages import render_pages
+from generator.outputs.pages import PageRenderer
 from generator.problems import OutpostError, Problem, UsageError, error
 from generator.publish.manifest import MANIFEST, SIGNATURE, make_manifest, sign_manifest
 from generator.templates import template_problem
 from generator.theme import Theme, find_theme, fingerprint
 
+# Below this many posts to render, starting worker processes costs more than it saves.
+PARALLEL_FROM = 200
+BATCH = 25  # posts per task sent to a worker
+TREES = "trees"  # under the cache folder: the spare output trees (see generator/output.py)
+
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build made, for its summary line."""
+    """What a build made, for its summary line; the files' bytes when it wrote no folder."""
 
+    paths: tuple[str, ...]
     files: dict[str, bytes]
     warnings: list[Problem]
     seconds: float
+    rendered: int = 0  # posts whose files were made anew (the rest came from the cache)
 
     def count(self, *suffixes: str) -> int:
-        return sum(path.endswith(suffixes) for path in self.files)
+        return sum(path.endswith(suffixes) for path in self.paths)
 
     def summary(self, out: str) -> str:
         # Feeds are what readers and calendars subscribe to.
         pages, feeds = self.count(".html"), self.count(".atom", ".rss", "feed.json", ".ics")
-        others = len(self.files) - pages - feeds
+        others = len(self.paths) - pages - feeds
         return (
             f"built {pages} page{'s' if pages != 1 else ''}, {feeds} feed{'s' if feeds != 1 else ''}"
             f" and {others} other file{'s' if others != 1 else ''} into {out} in {self.seconds:.2f} s"
@@ -62,43 +82,287 @@ def build_site(
     manifest: bool = False,
     sign_key: Path | None = None,
     compress: bool = False,
+    cache: BuildCache | None = None,
 ) -> BuildResult:
     """Build SITE_DIR into OUT (None: render only); raises OutpostError, or UsageError for OUT.
 
     With MANIFEST (or SIGN_KEY), the output lists every file's hash; SIGN_KEY signs that list.
     With COMPRESS, larger text files get .gz and .br copies (listed in the manifest too).
+    CACHE is the build cache to use and keep (`serve` keeps one); by default the site's
+    `.outpost-cache/` is opened for this build.
     """
     started = time.perf_counter()
     if out is not None:
         check_out_folder(site_dir, out)
-    site, problems = load_site(site_dir, now, drafts)
-    if site is None:
-        raise OutpostError(problems)
-    if base_url:
-        config = dataclasses.replace(site.config, base_url=base_url.rstrip("/") + "/")
-        site = dataclasses.replace(site, config=config)
-    theme = find_theme(site_dir, site.config.theme)
-    cache = site_dir / CACHE_DIR
-    markdown = MarkdownRenderer(load_markdown(cache))
-    render_ahead(markdown, markdown_texts(site))
-    files = render_site(site, theme, site_dir, markdown)
-    save_markdown(cache, markdown.used)
-    if compress:
-        files = compress_files(files)
-    if manifest or sign_key:
-        files[MANIFEST] = make_manifest(files, now, site.config.base_url)
-    if sign_key:
-        files[SIGNATURE] = sign_manifest(files[MANIFEST], sign_key)
-    if out is not None:
-        write_tree(files, out)
-    return BuildResult(files, problems, time.perf_counter() - started)
+    store = cache if cache is not None else BuildCache(site_dir / CACHE_DIR)
+    try:
+        site, problems = load_site(site_dir, now, drafts, store)
+        if site is None:
+            raise OutpostError(problems)
+        if base_url:
+            config = dataclasses.replace(site.config, base_url=base_url.rstrip("/") + "/")
+            site = dataclasses.replace(site, config=config)
+        theme = find_theme(site_dir, site.config.theme)
+        keep = out is None and cache is not None  # `serve`: no folder to take them from
+        build = Build(site, theme, site_dir, store, (base_url or "", str(drafts)), keep)
+        if out is None or compress or manifest or sign_key:
+            files = dict(sorted(build.files(need_bytes=lambda path, digest: True)))
+            if compress:
+                files = compress_files(files)
+            if manifest or sign_key:
+                files[MANIFEST] = make_manifest(files, now, site.config.base_url)
+            if sign_key:
+                files[SIGNATURE] = sign_manifest(files[MANIFEST], sign_key)
+            if out is not None:
+                write_tree(files, out)
+            paths = tuple(files)
+        else:
+            paths = build.write(out, site_dir / CACHE_DIR / TREES)
+            files = {}
+        store.add_markdown(build.markdown.used)
+        store.save(keep_files=keep)
+        seconds = time.perf_counter() - started
+        return BuildResult(paths, files if out is None else {}, problems, seconds, build.rendered)
+    finally:
+        if cache is None:
+            store.close()
 
 
-def markdown_texts(site: Site) -> list[tuple[str, int, int]]:
-    """Every Markdown text the pages and feeds render, with its heading levels."""
-    posts = (*site.incidents, *site.maintenance)
-    texts = [(post.preamble, 2, 0) for post in posts if post.preamble]
-    return texts + [(update.body, 4, 1) for post in posts for update in post.updates]
+class Build:
+    """One build of SITE: each file once, by its path, with its digest."""
+
+    def __init__(
+        self,
+        site: Site,
+        theme: Theme,
+        site_dir: Path,
+        store: BuildCache,
+        options: tuple[str, ...],
+        keep_files: bool = False,
+    ) -> None:
+        if link_problems := theme.link_problems():
+            raise OutpostError(
+                link_problems
+            )  # before any template or catalogue is read through one
+        self.site, self.theme, self.site_dir, self.store = site, theme, site_dir, store
+        messages, message_problems = load_messages(
+            theme, site_dir, site.config.language, site.config.strings
+        )
+        if any(p.is_error for p in message_problems):
+            raise OutpostError(message_problems)
+        self.messages: Messages = messages
+        self.static = theme.static_files()
+        self.contents = {name: path.read_bytes() for name, path in self.static.items()}
+        self.assets = fingerprint(self.contents)  # the stylesheet by a name that changes with it
+        self.markdown = MarkdownRenderer(store.markdown)
+        self.pages = PageRenderer(site, theme, self.markdown, messages, self.assets)
+        self.now = site.now.isoformat()
+        self.identity = digest_of(
+            code_identity(),
+            _theme_identity(theme),
+            _read_config(site_dir),
+            *options,
+        )
+        self.rendered = 0
+        self.keep_files = keep_files  # each post's bytes kept in memory for the next build
+
+    # --- every file ---
+
+    def files(self, need_bytes: Callable[[str, str], bool]) -> Iterator[tuple[str, bytes]]:
+        """Every file with its bytes."""
+        for path, data, _ in self._all(need_bytes):
+            assert data is not None
+            yield path, data
+
+    def write(self, out: Path, trees: Path) -> tuple[str, ...]:
+        """Write every file into OUT (swapped in whole); only what changed is written."""
+        writer = TreeWriter(out, trees / _folder_key(out), self.store)
+        try:
+            paths = []
+            for path, data, digest in self._all(lambda p, d: not writer.have(p, d)):
+                if data is None:
+                    writer.keep(path, digest)
+                else:
+                    writer.put(path, data, digest)
+                paths.append(path)
+            writer.finish()
+            return tuple(sorted(paths))
+        finally:
+            writer.close()
+
+    def _all(
+        self, need_bytes: Callable[[str, str], bool]
+    ) -> Iterator[tuple[str, bytes | None, str]]:
+        """Every file: the posts' own (DATA None: unchanged, and not needed), then the rest."""
+        own: dict[str, str] = {}  # path → the post that makes it
+        for post, path, data, digest in self._post_files(need_bytes):
+            own[path] = post.source
+            yield path, data, digest
+        page_paths = [path for path in own if path.endswith(".html")]
+        for path, data in self._site_files(own, page_paths):
+            yield path, data, file_digest(data)
+
+    # --- each post's own files ---
+
+    def _post_files(
+        self, need_bytes: Callable[[str, str], bool]
+    ) -> Iterator[tuple[Post, str, bytes | None, str]]:
+        todo: list[tuple[Post, str | None]] = []
+        for post in (*self.site.incidents, *self.site.maintenance):
+            source = self.store.source_key(post)
+            if source is None:  # not read through this cache: made anew, not kept
+                todo.append((post, None))
+                continue
+            key = digest_of(self.identity, source)
+            found = self.store.outputs(key, self.now)
+            if found is not None and (
+                found.files is not None
+                or not any(need_bytes(path, digest) for path, digest in found.digests.items())
+            ):
+                for path, digest in found.digests.items():
+                    yield post, path, (found.files or {}).get(path), digest
+            else:
+                todo.append((post, key))
+        self.rendered = len(todo)
+        rendered = self._render_posts([post for post, _ in todo])
+        for (post, kept_as), (files, read) in zip(todo, rendered, strict=True):
+            now = self.now if "now" in read else None
+            if kept_as is not None and read <= {"config", "now"}:
+                outputs = self.store.add_outputs(kept_as, now, files, keep=self.keep_files)
+                digests = outputs.digests
+            else:  # the templates read other posts: made again on every build
+                digests = {path: file_digest(data) for path, data in files.items()}
+            for path, data in files.items():
+                yield post, path, data, digests[path]
+
+    def render_post(self, post: Post) -> tuple[dict[str, bytes], frozenset[str]]:
+        """POST's page and feed, and what of the site besides POST its templates read."""
+        try:
+            pages, read = self.pages.post_pages(post)
+        except jinja2.TemplateError as exc:
+            raise OutpostError([template_problem(exc, self.site_dir)]) from None
+        return pages | render_post_feeds(self.site, post, self.markdown), read
+
+    def _render_posts(self, posts: list[Post]) -> Iterator[tuple[dict[str, bytes], frozenset[str]]]:
+        """What `render_post` makes of each of POSTS, in order; on every core when there are many."""
+        workers = min(os.cpu_count() or 1, 8)
+        if len(posts) < PARALLEL_FROM or workers < 2:
+            for post in posts:
+                yield self.render_post(post)
+            return
+        global _WORK
+        _WORK = (self, posts)  # the workers are forked: they find the build here
+        batches = [
+            range(start, min(start + BATCH, len(posts))) for start in range(0, len(posts), BATCH)
+        ]
+        context = multiprocessing.get_context("fork")
+        try:
+            with context.Pool(workers, initializer=_start_worker) as pool:
+                for rendered, markdown in pool.imap(_render_batch, batches):
+                    self.store.add_markdown(markdown)
+                    yield from rendered
+        finally:
+            _WORK = None
+
+    # --- the files that show many posts ---
+
+    def _site_files(
+        self, own: dict[str, str], page_paths: list[str]
+    ) -> Iterator[tuple[str, bytes]]:
+        site = self.site
+        outputs: dict[str, tuple[str, bytes]] = {}
+        problems: list[Problem] = []
+
+        def add(files: dict[str, bytes], source: str) -> None:
+            for path, data in files.items():
+                if path in outputs or path in own:
+                    other = outputs[path][0] if path in outputs else own[path]
+                    problems.append(error(source, 1, f"'{path}' is also written by {other}"))
+                outputs[path] = (source, data)
+
+        for name, source in self.static.items():
+            # static/NAME too: posts and older site themes link the theme's files by their names.
+            data = self.contents[name]
+            add({f"static/{name}": data, self.assets[name]: data}, _shown(source, self.site_dir))
+        try:
+            pages = self.pages.site_pages()
+        except jinja2.TemplateError as exc:
+            raise OutpostError([template_problem(exc, self.site_dir)]) from None
+        add(pages, "the pages")
+        add(render_site_feeds(site, self.markdown), "the feeds")
+        add(render_api(site), "the API")
+        add(render_json_feed(site, self.markdown), "the JSON feed")
+        add(render_calendar(site), "the maintenance calendar")
+        add(render_badges(site), "the badges")
+        add(render_meta(site, sorted([*page_paths, *pages])), "the sitemap")
+        add(render_headers(site, sorted([*own, *outputs])), "the host configuration")
+        if problems:
+            raise OutpostError(problems)
+        for path in sorted(outputs):
+            yield path, outputs[path][1]
+
+
+_FEEDS: dict[int, dict[str, bytes]] = {}
+
+
+def render_post_feeds(site: Site, post: Post, markdown: MarkdownRenderer) -> dict[str, bytes]:
+    if id(site) not in _FEEDS:
+        _FEEDS.clear()
+        _FEEDS[id(site)] = render_feeds(site, markdown)
+    return {p: d for p, d in _FEEDS[id(site)].items() if p.startswith(post.url)}
+
+
+def render_site_feeds(site: Site, markdown: MarkdownRenderer) -> dict[str, bytes]:
+    posts = [p.url for p in (*site.incidents, *site.maintenance)]
+    return {
+        p: d
+        for p, d in render_feeds(site, markdown).items()
+        if not p.startswith(tuple(posts)) or not posts
+    }
+
+
+# --- worker processes (forked: they inherit the loaded site and templates) ---
+
+_WORK: tuple[Build, list[Post]] | None = None
+
+
+def _start_worker() -> None:
+    assert _WORK is not None
+    _WORK[0].store.reopen()  # a database connection must not cross a fork
+
+
+def _render_batch(
+    indexes: range,
+) -> tuple[list[tuple[dict[str, bytes], frozenset[str]]], dict[str, str]]:
+    """The posts at INDEXES, and the Markdown renderings made for them (for the cache)."""
+    assert _WORK is not None
+    build, posts = _WORK
+    build.markdown.forget()
+    rendered = [build.render_post(posts[index]) for index in indexes]
+    return rendered, build.markdown.used
+
+
+# --- keys ---
+
+
+def _theme_identity(theme: Theme) -> str:
+    """Every file of the theme (templates, static files, catalogues), by path and content."""
+    digest = hashlib.sha256()
+    for path in theme.files():
+        digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _read_config(site_dir: Path) -> bytes:
+    try:
+        return (site_dir / CONFIG_FILE).read_bytes()
+    except OSError:
+        return b""
+
+
+def _folder_key(out: Path) -> str:
+    return hashlib.sha256(str(out.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def check_out_folder(site_dir: Path, out: Path) -> None:
@@ -108,54 +372,17 @@ def check_out_folder(site_dir: Path, out: Path) -> None:
         raise UsageError(f"the output folder {out} is a file: choose a folder")
     if site.is_relative_to(target):
         raise UsageError(f"the output folder {out} holds the site itself: choose another")
-    for folder in ("content", "themes"):
+    for folder in ("content", "themes", CACHE_DIR):
         if target.is_relative_to(site / folder):
             raise UsageError(f"the output folder {out} is inside the site's {folder}/")
 
 
 def render_site(
-    site: Site, theme: Theme, site_dir: Path, markdown: MarkdownRenderer | None = None
+    site: Site, theme: Theme, site_dir: Path, store: BuildCache | None = None
 ) -> dict[str, bytes]:
     """Every output file by its path; two outputs for one path is an error naming both."""
-    if link_problems := theme.link_problems():
-        raise OutpostError(link_problems)  # before any template or catalogue is read through one
-    markdown = markdown or MarkdownRenderer()
-    language, strings = site.config.language, site.config.strings
-    messages, message_problems = load_messages(theme, site_dir, language, strings)
-    if any(p.is_error for p in message_problems):
-        raise OutpostError(message_problems)
-    static = theme.static_files()
-    contents = {name: path.read_bytes() for name, path in static.items()}
-    assets = fingerprint(contents)  # the stylesheet by a name that changes with it
-    try:
-        pages = render_pages(site, theme, markdown, messages, assets)
-    except jinja2.TemplateError as exc:
-        raise OutpostError([template_problem(exc, site_dir)]) from None
-    outputs: dict[str, tuple[str, bytes]] = {}
-    problems: list[Problem] = []
-
-    def add(files: dict[str, bytes], source: str) -> None:
-        for path, data in files.items():
-            if path in outputs:
-                problems.append(error(source, 1, f"'{path}' is also written by {outputs[path][0]}"))
-            outputs[path] = (source, data)
-
-    for name, path in static.items():
-        # static/NAME too: posts and older site themes link the theme's files by their names.
-        add(
-            {f"static/{name}": contents[name], assets[name]: contents[name]}, _shown(path, site_dir)
-        )
-    add(pages, "the pages")
-    add(render_feeds(site, markdown), "the feeds")
-    add(render_api(site), "the API")
-    add(render_json_feed(site, markdown), "the JSON feed")
-    add(render_calendar(site), "the maintenance calendar")
-    add(render_badges(site), "the badges")
-    add(render_meta(site, list(pages)), "the sitemap")
-    add(render_headers(site, list(outputs)), "the host configuration")
-    if problems:
-        raise OutpostError(problems)
-    return {path: outputs[path][1] for path in sorted(outputs)}
+    build = Build(site, theme, site_dir, store or BuildCache(None), options=())
+    return dict(sorted(build.files(need_bytes=lambda path, digest: True)))
 
 
 def _shown(path: Path, site_dir: Path) -> str:

@@ -1,75 +1,316 @@
-"""The build cache in .outpost-cache/: what is slow to make and depends only on its input.
+"""The build cache in .outpost-cache/: what is slow to make, kept by what it was made from.
 
-Today that is rendered Markdown: HTML depends on the text, the heading levels and the
-renderer (Outpost's version, Python-Markdown's and nh3's, and markup.py itself), never on
-the theme, the config or the build's time. A renderer that changes empties the cache.
-CI can restore the folder between runs; deleting it only costs time.
+One SQLite file holds three kinds of entry, each under a key that hashes everything the
+entry depends on, so that a stale entry is never found rather than found and checked:
+
+- **posts**: a post file read into the model, with its problems; keyed by the file's bytes
+  and path, site.yaml's bytes and Outpost's own code;
+- **outputs**: the digests of the files one post makes (its page and its feed), keyed by
+  the post's key, the theme's files, the build's options and Outpost's code; the time of
+  the build too, when rendering them looked at it (a maintenance window's page does). The
+  bytes are in the output folder and the spare tree beside it (`trees/`, see output.py);
+- **markdown**: rendered Markdown by text and heading levels, for the pages that show
+  many posts.
+
+Outpost's code is hashed whole (every module of the package) with the versions of the
+libraries that shape its output, so a new release or a local edit starts afresh. An entry
+that a build did not use is dropped at its end. CI can restore the folder between runs;
+deleting it only costs time. A cache that cannot be read or written is left alone: the
+build goes on without it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import tempfile
-from concurrent.futures import ProcessPoolExecutor
+import pickle
+import sqlite3
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
-from generator import __version__
-from generator.outputs import markup
-from generator.outputs.markup import MarkdownRenderer, cache_key
+import generator
+from generator.output import file_digest
 
 CACHE_DIR = ".outpost-cache"
-MARKDOWN_FILE = "markdown.json"
-# Below this many texts to render, starting worker processes costs more than it saves.
-PARALLEL_FROM = 400
+DATABASE = "cache.sqlite"
+LIBRARIES = ("markdown", "nh3", "jinja2", "markupsafe", "feedgen", "lxml", "pyyaml")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (key TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS outputs (key TEXT PRIMARY KEY, now TEXT, digests BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS markdown (key TEXT PRIMARY KEY, html TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trees (folder TEXT PRIMARY KEY, record BLOB NOT NULL);
+"""
 
 
-def renderer_identity() -> str:
-    """What rendered Markdown depends on besides the text."""
-    source = Path(markup.__file__).read_bytes()
-    parts = [__version__, version("markdown"), version("nh3"), hashlib.sha256(source).hexdigest()]
-    return "/".join(parts)
+@cache
+def code_identity() -> str:
+    """Outpost's own code and the versions of what renders with it: any change, a new cache."""
+    digest = hashlib.sha256()
+    package = Path(generator.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    for library in LIBRARIES:
+        digest.update(f"{library}={version(library)}".encode())
+    return digest.hexdigest()
 
 
-def load_markdown(folder: Path) -> dict[str, str]:
-    """The cached renderings in FOLDER, or nothing when they are missing, unreadable or stale."""
-    try:
-        document = json.loads((folder / MARKDOWN_FILE).read_bytes())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(document, dict) or document.get("renderer") != renderer_identity():
-        return {}
-    entries = document.get("entries")
-    return entries if isinstance(entries, dict) else {}
+def digest_of(*parts: bytes | str) -> str:
+    """A key from PARTS, each length-prefixed so that no two lists of parts collide."""
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
 
 
-def save_markdown(folder: Path, entries: dict[str, str]) -> None:
-    """Keep ENTRIES for the next build: written whole or not at all; a failure costs only time."""
-    document = {"renderer": renderer_identity(), "entries": entries}
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=".markdown.", dir=folder)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, ensure_ascii=False, separators=(",", ":"))
-        os.replace(temporary, folder / MARKDOWN_FILE)
-    except OSError:
-        pass
+@dataclass
+class Outputs:
+    """The files of one post by the digest of each; their bytes only while in memory.
+
+    On disk the cache keeps the digests alone: the bytes are in the output folders (see
+    generator/output.py), which hold every file of the last two builds.
+    """
+
+    digests: dict[str, str]
+    files: dict[str, bytes] | None = None
 
 
-def render_ahead(renderer: MarkdownRenderer, wanted: list[tuple[str, int, int]]) -> None:
-    """Render what the cache lacks of WANTED, on every core when there is much of it."""
-    missing = renderer.missing(wanted)
-    workers = min(os.cpu_count() or 1, 8)
-    if len(missing) < PARALLEL_FROM or workers < 2:
-        return  # rendered on demand, in this process
-    chunks = [missing[i::workers] for i in range(workers)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for rendered in pool.map(_render_chunk, chunks):
-            renderer.add(rendered)
+class BuildCache:
+    """The cache of one site. In memory too, so that `serve` keeps it warm between builds.
+
+    With FOLDER None, nothing is read from or written to disk.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._db: sqlite3.Connection | None = None
+        if folder is not None:
+            self._db = _open(folder / DATABASE)
+        self._posts: dict[str, Any] = {}
+        self._outputs: dict[str, tuple[str | None, Outputs]] = {}
+        self._markdown: dict[str, str] = {}
+        self._new_outputs: dict[str, tuple[str | None, Outputs]] = {}
+        self._used: dict[str, set[str]] = {"posts": set(), "outputs": set(), "markdown": set()}
+        self._loaded_posts = False
+        self._source_keys: dict[tuple[str, str], str] = {}
+
+    def reopen(self) -> None:
+        """In a forked worker: a connection of its own (one must not cross a fork), to read."""
+        if self.folder is not None and self._db is not None:
+            _INHERITED.append(self._db)  # never closed here: it is the parent's
+            self._db = _open(self.folder / DATABASE)
+
+    # --- posts ---
+
+    def post(self, key: str) -> Any:
+        """What `add_post` kept under KEY, or None."""
+        self._used["posts"].add(key)
+        if key in self._posts:
+            return self._posts[key]
+        if self._db is not None and not self._loaded_posts:
+            self._load_posts()
+            return self._posts.get(key)
+        return None
+
+    def _load_posts(self) -> None:
+        """Every kept post at once: one query is much cheaper than one per file."""
+        self._loaded_posts = True
+        for key, data in self._query("SELECT key, data FROM posts"):
+            with suppress(Exception):  # an entry from elsewhere that will not load: read anew
+                self._posts.setdefault(key, pickle.loads(data))
+
+    def add_post(self, key: str, value: Any) -> None:
+        self._used["posts"].add(key)
+        self._posts[key] = value
+        if self._db is not None:
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            self._execute("INSERT OR REPLACE INTO posts VALUES (?, ?)", key, data)
+
+    def set_source_key(self, kind: str, slug: str, key: str) -> None:
+        """The key of the file that post KIND/SLUG was read from (see `generator.load`)."""
+        self._source_keys[(kind, slug)] = key
+
+    def source_key(self, post: Any) -> str | None:
+        return self._source_keys.get((post.kind, post.slug))
+
+    # --- one post's files ---
+
+    def outputs(self, key: str, now: str) -> Outputs | None:
+        """The files kept under KEY, unless they depended on the build's time and it differs."""
+        self._used["outputs"].add(key)
+        found = self._outputs.get(key)
+        if found is None and self._db is not None:
+            row = self._query("SELECT now, digests FROM outputs WHERE key = ?", key)
+            for made_at, digests in row:
+                with suppress(Exception):
+                    found = (made_at, Outputs(pickle.loads(digests)))
+                    self._outputs[key] = found
+        if found is None or found[0] not in (None, now):
+            return None
+        return found[1]
+
+    def add_outputs(
+        self, key: str, now: str | None, files: dict[str, bytes], keep: bool = False
+    ) -> Outputs:
+        """Keep FILES' digests under KEY (their bytes too, in memory, with KEEP).
+
+        NOW is the build's time when they depend on it.
+        """
+        digests = {path: file_digest(data) for path, data in files.items()}
+        outputs = Outputs(digests, files if keep else None)
+        self._used["outputs"].add(key)
+        self._outputs[key] = self._new_outputs[key] = (now, outputs)
+        return outputs
+
+    # --- Markdown ---
+
+    def markdown(self, key: str) -> str | None:
+        """The rendering kept under KEY (see `generator.outputs.markup.cache_key`), or None."""
+        html = self._markdown.get(key)
+        if html is None:
+            for (html,) in self._query("SELECT html FROM markdown WHERE key = ?", key):
+                self._markdown[key] = html
+        return html
+
+    def add_markdown(self, rendered: dict[str, str]) -> None:
+        """What a build rendered (or used): kept, and nothing else."""
+        self._used["markdown"].update(rendered)
+        if self._db is None:
+            self._markdown.update(rendered)
+            return
+        fresh = [(key, html) for key, html in rendered.items() if key not in self._markdown]
+        # Straight to the database (committed by `save`): a cold build renders much.
+        self._executemany("INSERT OR REPLACE INTO markdown VALUES (?, ?)", fresh)
+
+    # --- the output folders' records (see generator/output.py) ---
+
+    def tree_record(self, folder: str) -> Any:
+        for (data,) in self._query("SELECT record FROM trees WHERE folder = ?", folder):
+            with suppress(Exception):
+                return pickle.loads(data)
+        return None
+
+    def set_tree_record(self, folder: str, record: Any) -> None:
+        if record is None:
+            self._execute("DELETE FROM trees WHERE folder = ?", folder)
+        else:
+            data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+            self._execute("INSERT OR REPLACE INTO trees VALUES (?, ?)", folder, data)
+        self._commit()
+
+    # --- the end of a build ---
+
+    def save(self, keep_files: bool = False) -> None:
+        """Write what this build made and drop what it did not use, in one transaction.
+
+        With KEEP_FILES, the bytes of each post's files stay in memory for the next build
+        (`serve`, which writes no folder to take them from).
+        """
+        for table, kept in (("posts", self._posts), ("markdown", self._markdown)):
+            for key in kept.keys() - self._used[table]:
+                del kept[key]
+        for key in self._outputs.keys() - self._used["outputs"]:
+            del self._outputs[key]
+        db = self._db
+        if db is not None:
+            try:
+                with db:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
+                        (
+                            (key, now, pickle.dumps(o.digests))
+                            for key, (now, o) in self._new_outputs.items()
+                        ),
+                    )
+                    for table in ("posts", "outputs", "markdown"):
+                        stored = {key for (key,) in db.execute(f"SELECT key FROM {table}")}
+                        db.executemany(
+                            f"DELETE FROM {table} WHERE key = ?",
+                            ((key,) for key in stored - self._used[table]),
+                        )
+            except sqlite3.Error:
+                self._give_up()
+        self._new_outputs.clear()
+        for used in self._used.values():
+            used.clear()
+        if not keep_files:
+            for _, outputs in self._outputs.values():
+                outputs.files = None
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # --- SQLite, failing soft ---
+
+    def _query(self, sql: str, *values: Any) -> Iterator[Any]:
+        if self._db is None:
+            return iter(())
+        try:
+            return iter(self._db.execute(sql, values).fetchall())
+        except sqlite3.Error:
+            self._give_up()
+            return iter(())
+
+    def _execute(self, sql: str, *values: Any) -> None:
+        if self._db is not None:
+            try:
+                self._db.execute(sql, values)
+            except sqlite3.Error:
+                self._give_up()
+
+    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if self._db is not None and rows:
+            try:
+                self._db.executemany(sql, rows)
+            except sqlite3.Error:
+                self._give_up()
+
+    def _commit(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.commit()
+            except sqlite3.Error:
+                self._give_up()
+
+    def _give_up(self) -> None:
+        """A cache that fails is not used again in this build; the build itself goes on."""
+        if self._db is not None:
+            with suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
 
 
-def _render_chunk(items: list[tuple[str, int, int]]) -> dict[str, str]:
-    renderer = MarkdownRenderer()
-    return {cache_key(*item): renderer.convert(*item) for item in items}
+def _open(path: Path) -> sqlite3.Connection | None:
+    """The database at PATH, made when missing; None when it cannot be (a damaged file is reset)."""
+    for attempt in range(2):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, isolation_level="DEFERRED", check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            if db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+                for table in ("posts", "outputs", "markdown", "trees"):
+                    db.execute(f"DELETE FROM {table}")
+                db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                db.commit()
+            return db
+        except (OSError, sqlite3.Error):
+            if attempt == 0:
+                for suffix in ("", "-wal", "-shm"):
+                    with suppress(OSError):
+                        Path(f"{path}{suffix}").unlink()
+    return None
+
+
+_SCHEMA_VERSION = 1
+_INHERITED: list[sqlite3.Connection] = []

@@ -1,55 +1,370 @@
-"""Write the finished tree: into a new folder beside the output, then swap it in whole."""
+"""Write the finished tree: into a new folder beside the output, then swap it in whole.
+
+A site of thousands of incidents changes a few files per build, so the new folder is not
+written from nothing. Outpost keeps a *spare* tree, the output before last, in its cache
+folder (on the same disk as the output), with a record of every file in it: its digest and
+what `stat` said when it was written. A build takes the spare as its new folder, checks it
+against the record (a file changed by hand is read and hashed, a file added by hand is
+removed), rewrites only the files whose digests differ, swaps it in, and keeps the old
+output as the next spare. Unchanged files are never rewritten; trees share them as hard
+links, and a file is never changed in place: it is replaced, so a link in the other tree
+keeps the old bytes.
+
+Deleting a tree of thousands of files is slow on some disks, so a tree no longer wanted is
+moved into the cache's trash and deleted by a background thread; whatever is left when the
+process ends is deleted at the start of the next build.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 STAGING_PREFIX = ".outpost-new-"
 RETIRED_PREFIX = ".outpost-old-"
+SPARE_DIR = "spare"
+TRASH_DIR = "trash"
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass
+class Entry:
+    """One file of a tree: what it holds and what `stat` said of it."""
+
+    digest: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+@dataclass
+class Record:
+    """Every file and folder of a tree, as Outpost left it."""
+
+    files: dict[str, Entry] = field(default_factory=dict)
+    folders: dict[str, int] = field(default_factory=dict)  # mtime_ns, by path ("" the top)
+
+
+class Records(Protocol):
+    """Where the records are kept (the build cache)."""
+
+    def tree_record(self, folder: str) -> object: ...
+
+    def set_tree_record(self, folder: str, record: object) -> None: ...
+
+
+class NoRecords:
+    def tree_record(self, folder: str) -> object:
+        return None
+
+    def set_tree_record(self, folder: str, record: object) -> None:
+        pass
 
 
 def write_tree(files: dict[str, bytes], out: Path) -> None:
     """Replace the folder OUT with exactly FILES; OUT is untouched until FILES are all on disk."""
-    out = out.resolve()  # a symlinked output folder: its target is replaced, the link stays
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{out.name}-", dir=out.parent))
+    writer = TreeWriter(out, None, NoRecords())
     try:
-        for relative, data in files.items():
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        os.chmod(staging, 0o755)
-        _swap(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        for path, data in files.items():
+            writer.put(path, data, file_digest(data))
+        writer.finish()
+    finally:
+        writer.close()
 
 
-def _swap(staging: Path, out: Path) -> None:
-    """Move STAGING to OUT; the old OUT is renamed aside first and removed last."""
-    if not out.exists():
-        staging.rename(out)
-        return
-    retired = out.parent / f"{RETIRED_PREFIX}{out.name}-{os.getpid()}"
-    out.rename(retired)
+class TreeWriter:
+    """Makes the next OUT beside it from the spare tree in SPARES (a folder) when there is one.
+
+    `have(path, digest)` says whether the file is there already (or can be linked from the
+    current output); `put` writes one; `finish` removes what was not put and swaps the
+    new tree in. Nothing touches OUT before `finish`; an error before then leaves it whole.
+    """
+
+    def __init__(self, out: Path, spares: Path | None, records: Records) -> None:
+        self.out = (
+            out.resolve()
+        )  # a symlinked output folder: its target is replaced, the link stays
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.records = records
+        self.spares = spares if spares is not None and _same_disk(spares, self.out.parent) else None
+        self.trash = self.spares / TRASH_DIR if self.spares else None
+        self._cleaner: threading.Thread | None = None
+        if self.trash is not None and self.trash.exists():  # what an earlier build left
+            self._start_cleaner(lambda: None)
+        _remove_leftovers(self.out, self._throw_away)
+        self.live = self._trusted(self.out, str(self.out)) if self.out.is_dir() else None
+        self.recycled = False  # whether the new tree began as the spare
+        self.staging: Path | None
+        self.staging, self.present = self._start()
+        self.written: dict[str, Entry] = {}
+        self.made_folders: set[str] = set()
+
+    # --- the new tree ---
+
+    def have(self, path: str, digest: str) -> bool:
+        """Whether PATH with DIGEST is in the new tree, or can be linked there from OUT."""
+        entry = self.present.get(path)
+        if entry is not None and entry.digest == digest:
+            return True
+        live = self.live.files.get(path) if self.live else None
+        return live is not None and live.digest == digest
+
+    def keep(self, path: str, digest: str) -> None:
+        """Put PATH, which `have` said is at hand, without its bytes."""
+        entry = self.present.pop(path, None)
+        if entry is not None and entry.digest == digest:
+            self.written[path] = entry
+            return
+        target = self._clear(path, entry)
+        assert self.live is not None
+        os.link(self.out / path, target)
+        self.written[path] = self.live.files[path]
+
+    def put(self, path: str, data: bytes, digest: str) -> None:
+        """PATH holds DATA in the new tree; written only when it does not already."""
+        entry = self.present.pop(path, None)
+        if entry is not None and entry.digest == digest:
+            self.written[path] = entry
+            return
+        live = self.live.files.get(path) if self.live else None
+        target = self._clear(path, entry)
+        if live is not None and live.digest == digest:
+            os.link(self.out / path, target)
+            self.written[path] = live
+            return
+        with open(target, "xb") as handle:  # never into an existing file: it may be linked
+            handle.write(data)
+        stat = os.stat(target)
+        self.written[path] = Entry(digest, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+    def _clear(self, path: str, entry: Entry | None) -> Path:
+        assert self.staging is not None
+        target = self.staging / path
+        if entry is not None or self.recycled:
+            with suppress(FileNotFoundError):
+                target.unlink()
+        if entry is None:
+            folder = path.rpartition("/")[0]
+            if folder and folder not in self.made_folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self.made_folders.add(folder)
+        return target
+
+    def finish(self) -> None:
+        """Remove what was not put, swap the new tree in, keep the old one as the spare."""
+        assert self.staging is not None
+        for path in self.present:
+            with suppress(FileNotFoundError):
+                (self.staging / path).unlink()
+        _remove_empty_folders(self.staging, self.present)
+        os.chmod(self.staging, 0o755)
+        record = Record(dict(self.written), _folder_times(self.staging, self.written))
+        old_live = self.live
+        self.records.set_tree_record(str(self.out), None)  # trusted again only once swapped
+        if self.spares:
+            self.records.set_tree_record(str(self.spares / SPARE_DIR), None)
+        retired = self._swap()
+        self.staging = None
+        self.records.set_tree_record(str(self.out), record)
+        if not self.spares:
+            if retired is not None:
+                self._throw_away(retired)
+            return
+        spare = self.spares / SPARE_DIR
+        if retired is not None and old_live is not None:
+            retired.rename(spare)
+            self.records.set_tree_record(str(spare), old_live)
+        else:
+            if retired is not None:
+                self._throw_away(retired)
+            # No old tree to keep: the next build starts from links to this one.
+            self.records.set_tree_record(str(spare), _link_tree(self.out, spare, record))
+
+    def close(self) -> None:
+        """Remove the new tree if `finish` was not reached."""
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+    def wait(self) -> None:
+        """Let the background deletion finish (tests; a build's process does not wait)."""
+        if self._cleaner is not None:
+            self._cleaner.join()
+
+    # --- starting points ---
+
+    def _start(self) -> tuple[Path, dict[str, Entry]]:
+        """The new folder: the spare when it can be trusted; else links to OUT; else empty."""
+        staging = Path(
+            tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{self.out.name}-", dir=self.out.parent)
+        )
+        if self.spares is not None:
+            spare = self.spares / SPARE_DIR
+            record = self._trusted(spare, str(spare)) if spare.is_dir() else None
+            if record is not None:
+                self.records.set_tree_record(str(spare), None)  # it is being changed now
+                os.rmdir(staging)
+                spare.rename(staging)
+                self.recycled = True
+                return staging, dict(record.files)
+            if spare.exists():
+                self.records.set_tree_record(str(spare), None)
+                self._throw_away(spare)
+        return staging, {}
+
+    def _trusted(self, folder: Path, name: str) -> Record | None:
+        """FOLDER's record, brought up to date with what is on disk; None when it has none."""
+        record = self.records.tree_record(name)
+        if not isinstance(record, Record):
+            return None
+        return _check(folder, record)
+
+    def _swap(self) -> Path | None:
+        """Move the new tree to OUT; the old OUT, moved aside, is returned."""
+        assert self.staging is not None
+        if not self.out.exists():
+            self.staging.rename(self.out)
+            return None
+        retired = self.out.parent / f"{RETIRED_PREFIX}{self.out.name}-{os.getpid()}"
+        self.out.rename(retired)
+        try:
+            self.staging.rename(self.out)
+        except BaseException:
+            retired.rename(self.out)
+            raise
+        return retired
+
+    def _throw_away(self, folder: Path) -> None:
+        """Delete FOLDER: moved into the trash and deleted in the background when there is one."""
+        if self.trash is None:
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        if self.trash is not None:
+            self.trash.mkdir(parents=True, exist_ok=True)
+            moved = Path(tempfile.mkdtemp(dir=self.trash)) / "tree"
+            try:
+                folder.rename(moved)
+                folder = moved
+            except OSError:
+                pass
+        self._start_cleaner(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+    def _start_cleaner(self, work: Callable[[], None]) -> None:
+        previous = self._cleaner
+
+        def run() -> None:
+            if previous is not None:
+                previous.join()
+            work()
+            if self.trash is not None:
+                shutil.rmtree(self.trash, ignore_errors=True)
+
+        self._cleaner = threading.Thread(target=run, name="outpost-cleaner", daemon=True)
+        self._cleaner.start()
+
+
+def _check(folder: Path, record: Record) -> Record:
+    """RECORD as FOLDER really is: files changed since are hashed again, files added removed."""
+    files: dict[str, Entry] = {}
+    for path, entry in record.files.items():
+        try:
+            stat = os.stat(folder / path)
+        except OSError:
+            continue
+        if (stat.st_size, stat.st_mtime_ns, stat.st_ino) != (
+            entry.size,
+            entry.mtime_ns,
+            entry.inode,
+        ):
+            try:
+                data = (folder / path).read_bytes()
+            except OSError:
+                continue
+            entry = Entry(file_digest(data), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        files[path] = entry
+    folders = _expected_folders(record.files)
+    for name, mtime in record.folders.items():
+        try:
+            if os.stat(folder / name).st_mtime_ns == mtime:
+                continue
+        except OSError:
+            continue
+        _remove_strangers(folder, name, record.files, folders)
+    return Record(files, record.folders)
+
+
+def _remove_strangers(root: Path, name: str, files: dict[str, Entry], folders: set[str]) -> None:
+    """Remove what is in ROOT/NAME but in neither FILES nor FOLDERS (added by hand)."""
+    prefix = f"{name}/" if name else ""
+    with suppress(OSError), os.scandir(root / name) as entries:
+        for entry in entries:
+            path = prefix + entry.name
+            if path in files or path in folders:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _expected_folders(files: dict[str, Entry]) -> set[str]:
+    folders = {""}
+    for path in files:
+        folder = path.rpartition("/")[0]
+        while folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders
+
+
+def _folder_times(root: Path, files: dict[str, Entry]) -> dict[str, int]:
+    return {name: os.stat(root / name).st_mtime_ns for name in sorted(_expected_folders(files))}
+
+
+def _remove_empty_folders(root: Path, removed: dict[str, Entry]) -> None:
+    """Folders that held only removed files go too, deepest first (a folder in use stays)."""
+    folders = _expected_folders(removed) - {""}
+    for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):
+        with suppress(OSError):
+            (root / folder).rmdir()
+
+
+def _link_tree(source: Path, target: Path, record: Record) -> Record:
+    """A copy of SOURCE at TARGET made of hard links; its record."""
+    for folder in sorted(record.folders):
+        (target / folder).mkdir(parents=True, exist_ok=True)
+    for path in record.files:
+        os.link(source / path, target / path)
+    return Record(dict(record.files), _folder_times(target, record.files))
+
+
+def _same_disk(folder: Path, other: Path) -> bool:
+    """Whether FOLDER (made if missing) is on OTHER's file system: trees move between them."""
     try:
-        staging.rename(out)
-    except BaseException:
-        retired.rename(out)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        return os.stat(folder).st_dev == os.stat(other).st_dev
+    except OSError:
+        return False
 
 
-def _remove_leftovers(out: Path) -> None:
+def _remove_leftovers(out: Path, throw_away: Callable[[Path], None]) -> None:
     """Folders that an interrupted build left beside OUT; a build killed mid-swap is undone."""
     for leftover in sorted(out.parent.glob(f"{STAGING_PREFIX}{out.name}-*")):
-        shutil.rmtree(leftover, ignore_errors=True)
+        throw_away(leftover)
     for leftover in sorted(out.parent.glob(f"{RETIRED_PREFIX}{out.name}-*")):
         if not out.exists():
             leftover.rename(out)
         else:
-            shutil.rmtree(leftover, ignore_errors=True)
+            throw_away(leftover)

@@ -15,6 +15,7 @@ from checks import broken_links, page
 from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite, run_outpost
 
 from generator.build import build_site
+from generator.output import TreeWriter
 from generator.outputs.pages import rebase_links
 from generator.theme import fingerprint
 
@@ -637,16 +638,16 @@ def test_interrupted_build_leaves_the_old_output(
 ) -> None:
     before = tree(out)
     (site / "content/incidents/2026-10-04-search-outage.md").unlink()
-    written: list[Path] = []
-    write_bytes = Path.write_bytes
+    written: list[str] = []
+    put = TreeWriter.put
 
-    def write_some(self: Path, data: bytes) -> int:
+    def put_some(self: TreeWriter, path: str, data: bytes, digest: str) -> None:
         if len(written) == 5:
             raise interruption()
-        written.append(self)
-        return write_bytes(self, data)
+        written.append(path)
+        put(self, path, data, digest)
 
-    monkeypatch.setattr(Path, "write_bytes", write_some)
+    monkeypatch.setattr(TreeWriter, "put", put_some)
     with pytest.raises(interruption):
         build_site(site, out, datetime(2026, 12, 10, tzinfo=UTC))
     monkeypatch.undo()

@@ -1,106 +1,301 @@
-"""The build cache: a warm build gives exactly the cold build's output, and nothing stale."""
+"""The build cache and the kept output trees: a warm build gives exactly the cold build's
+output, whatever changed, and never serves anything stale."""
 
 from __future__ import annotations
 
-import json
+import os
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import INCIDENT, SITE_YAML, MakeSite
+from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite
 
-from generator import cache
+from generator import build as build_module
+from generator import cache as cache_module
 from generator.build import build_site
-from generator.cache import CACHE_DIR, MARKDOWN_FILE
-from generator.outputs.markup import cache_key
+from generator.cache import CACHE_DIR, DATABASE
+from generator.output import TreeWriter
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-POST = "content/incidents/2026-11-29-login-failures.md"
-BODY = "A bad deploy. Rolling back."
+FIRST = "content/incidents/2026-11-29-login-failures.md"
+SECOND = "content/incidents/2026-11-20-slow-search.md"
+WINDOW = "content/maintenance/2026-12-06-database-upgrade.md"
+APPENDED = "\n## 2026-11-29 12:00 UTC — Postmortem\nA deploy check was missing.\n"
+
+Change = Callable[[Path], None]
 
 
-def files(site: Path) -> dict[str, bytes]:
-    return build_site(site, None, NOW).files
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
-def cached(site: Path) -> dict[str, str]:
-    document = json.loads((site / CACHE_DIR / MARKDOWN_FILE).read_bytes())
-    entries: dict[str, str] = document["entries"]
-    return entries
-
-
-def poison(site: Path, text: str, html: str) -> None:
-    """Put HTML in the cache as the rendering of TEXT in an update."""
-    path = site / CACHE_DIR / MARKDOWN_FILE
-    document = json.loads(path.read_bytes())
-    document["entries"][cache_key(text, 4, 1)] = html
-    path.write_text(json.dumps(document))
+def cold(site: Path, tmp: Path, now: datetime = NOW, **options: object) -> dict[str, bytes]:
+    """The site built from nothing: a copy without its cache, into a new folder."""
+    copy = tmp / "cold-site"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns(CACHE_DIR, "public"))
+    build_site(copy, copy / "public", now, **options)  # type: ignore[arg-type]
+    return tree(copy / "public")
 
 
 @pytest.fixture
 def site(make_site: MakeSite) -> Path:
-    return make_site({POST: INCIDENT})
+    return make_site(
+        {
+            FIRST: INCIDENT,
+            SECOND: INCIDENT.replace("Login failures", "Slow search")
+            .replace("2026-11-29", "2026-11-20")
+            .replace("[API]", "[Web app]"),
+            WINDOW: MAINTENANCE,
+        }
+    )
 
 
-def test_a_warm_build_is_byte_identical_to_a_cold_one(site: Path) -> None:
-    cold = files(site)
-    assert (site / CACHE_DIR / MARKDOWN_FILE).is_file()
-    warm = files(site)
+def append(path: str, text: str = APPENDED) -> Change:
+    def change(site: Path) -> None:
+        with (site / path).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+
+    return change
+
+
+def replace(path: str, old: str, new: str) -> Change:
+    def change(site: Path) -> None:
+        file = site / path
+        text = file.read_text(encoding="utf-8")
+        assert old in text
+        file.write_text(text.replace(old, new), encoding="utf-8")
+
+    return change
+
+
+def write(path: str, text: str) -> Change:
+    def change(site: Path) -> None:
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_text(text, encoding="utf-8")
+
+    return change
+
+
+def remove(path: str) -> Change:
+    return lambda site: (site / path).unlink()
+
+
+def rename_component(site: Path, old: str, new: str) -> None:
+    replace("site.yaml", f"- name: {old}", f"- name: {new}")(site)
+    for post in (FIRST, WINDOW):
+        replace(post, f"[{old}]", f"[{new}]")(site)
+
+
+CHANGES: dict[str, Change] = {
+    "nothing": lambda site: None,
+    "an appended update": append(FIRST),
+    "an edited update": replace(FIRST, "Rolling back.", "Rolled back."),
+    "a new title": replace(FIRST, "title: Login failures", "title: Sign-in failures"),
+    "a removed incident": remove(SECOND),
+    "a new incident": write(
+        "content/incidents/2026-11-30-queue.md",
+        INCIDENT.replace("2026-11-29", "2026-11-30").replace("[API]", "[Queue]"),
+    ),
+    "a renamed component": lambda site: rename_component(site, "API", "Public API"),
+    "a new site title": replace("site.yaml", "title: Example Status", "title: Acme Status"),
+    "another language": append("site.yaml", "language: de\n"),
+    "another time zone": replace("site.yaml", "timezone: UTC", "timezone: Europe/Berlin"),
+    "a site template": write(
+        "themes/mine/templates/incident.html",
+        '{% extends "base.html" %}{% block main %}<h1>{{ incident.title }}!</h1>{% endblock %}',
+    ),
+    "a site stylesheet": write("themes/mine/static/style.css", "body { color: red }\n"),
+    "a site catalogue": write(
+        "themes/mine/messages/en.yaml", 'incident:\n  postmortem: "What went wrong"\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CHANGES)
+def test_a_warm_build_after_a_change_is_byte_identical_to_a_cold_one(
+    site: Path, tmp_path: Path, name: str
+) -> None:
+    (site / "site.yaml").write_text(SITE_YAML + "theme: mine\n")
+    (site / "themes/mine").mkdir(parents=True)
+    out = site / "public"
+    build_site(site, out, NOW)
+    build_site(site, out, NOW)  # a second tree: the next build starts from the spare
+    CHANGES[name](site)
+    build_site(site, out, NOW)
+    assert tree(out) == cold(site, tmp_path)
+    CHANGES["an edited update"](site) if name != "an edited update" else append(FIRST)(site)
+    build_site(site, out, NOW)
+    assert tree(out) == cold(site, tmp_path)
+
+
+def test_only_what_changed_is_made_again(site: Path) -> None:
+    out = site / "public"
+    assert build_site(site, out, NOW).rendered == 3
+    assert build_site(site, out, NOW).rendered == 0
+    append(FIRST)(site)
+    assert build_site(site, out, NOW).rendered == 1  # so the tests above can fail
+
+
+def test_unchanged_files_are_not_written_again(site: Path) -> None:
+    out = site / "public"
+    build_site(site, out, NOW)
+    build_site(site, out, NOW)
+    page = "incidents/2026-11-20-slow-search/index.html"
+    edited = "incidents/2026-11-29-login-failures/index.html"
+    before = {path: os.stat(out / path) for path in (page, edited)}
+    append(FIRST)(site)
+    build_site(site, out, NOW)
+    after = {path: os.stat(out / path) for path in (page, edited)}
+    assert after[page].st_ino == before[page].st_ino
+    assert after[page].st_mtime_ns == before[page].st_mtime_ns
+    assert after[edited].st_ino != before[edited].st_ino
+
+
+def test_a_maintenance_page_follows_the_build_time_but_incident_pages_are_kept(
+    site: Path, tmp_path: Path
+) -> None:
+    out = site / "public"
+    build_site(site, out, NOW)
+    during = datetime(2026, 12, 6, 3, tzinfo=UTC)  # the window is in progress
+    result = build_site(site, out, during)
+    assert result.rendered == 1
+    assert tree(out) == cold(site, tmp_path, during)
+
+
+def test_a_template_that_reads_other_posts_is_never_kept(site: Path, tmp_path: Path) -> None:
+    (site / "site.yaml").write_text(SITE_YAML + "theme: mine\n")
+    write(
+        "themes/mine/templates/incident.html",
+        '{% extends "base.html" %}{% block main %}<h1>{{ incident.title }}</h1>'
+        "<p>{{ site.incidents | length }} incidents in all</p>{% endblock %}",
+    )(site)
+    out = site / "public"
+    build_site(site, out, NOW)
+    assert build_site(site, out, NOW).rendered == 2  # both incident pages, every time
+    remove(SECOND)(site)
+    build_site(site, out, NOW)
+    assert (
+        b"1 incidents in all"
+        in (out / "incidents/2026-11-29-login-failures/index.html").read_bytes()
+    )
+    assert tree(out) == cold(site, tmp_path)
+
+
+def test_files_changed_or_added_by_hand_in_the_output_do_not_survive(
+    site: Path, tmp_path: Path
+) -> None:
+    out = site / "public"
+    build_site(site, out, NOW)
+    build_site(site, out, NOW)
+    page = out / "incidents/2026-11-20-slow-search/index.html"
+    with page.open("ab") as handle:  # in place: the spare tree shares this file
+        handle.write(b"<!-- changed by hand -->")
+    (out / "incidents/2026-11-20-slow-search/extra.txt").write_text("added by hand")
+    (out / "stray").mkdir()
+    (out / "stray/file.txt").write_text("added by hand")
+    for _ in range(2):  # the edited tree becomes the spare, then the next output
+        append(FIRST, f"\n## 2026-11-29 1{_ + 2}:00 UTC — Update\nMore.\n")(site)
+        build_site(site, out, NOW)
+        assert tree(out) == cold(site, tmp_path)
+
+
+@pytest.mark.parametrize("interruption", [OSError, KeyboardInterrupt])
+def test_an_interrupted_warm_build_leaves_the_output_and_the_next_build_is_right(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interruption: type[BaseException]
+) -> None:
+    out = site / "public"
+    build_site(site, out, NOW)
+    build_site(site, out, NOW)
+    before = tree(out)
+    append(FIRST)(site)
+    put = TreeWriter.put
+
+    def fail(self: TreeWriter, path: str, data: bytes, digest: str) -> None:
+        if path.startswith("incidents/2026-11-29"):
+            raise interruption()
+        put(self, path, data, digest)
+
+    monkeypatch.setattr(TreeWriter, "put", fail)
+    with pytest.raises(interruption):
+        build_site(site, out, NOW)
+    monkeypatch.undo()
+    assert tree(out) == before
+    build_site(site, out, NOW)
+    assert tree(out) == cold(site, tmp_path)
+
+
+def test_another_version_of_outpost_starts_afresh(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = site / "public"
+    build_site(site, out, NOW)
+    monkeypatch.setattr(cache_module, "code_identity", lambda: "another version")
+    monkeypatch.setattr(build_module, "code_identity", lambda: "another version")
+    assert build_site(site, out, NOW).rendered == 3
+
+
+def test_the_code_identity_covers_every_module() -> None:
+    package = Path(cache_module.__file__).parent
+    assert len(list(package.rglob("*.py"))) > 40
+    assert cache_module.code_identity() == cache_module.code_identity()
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a database at all" * 100])
+def test_a_damaged_cache_is_ignored(site: Path, tmp_path: Path, damage: bytes) -> None:
+    out = site / "public"
+    build_site(site, out, NOW)
+    (site / CACHE_DIR / DATABASE).write_bytes(damage)
+    append(FIRST)(site)
+    build_site(site, out, NOW)
+    assert tree(out) == cold(site, tmp_path)
+
+
+def test_a_deleted_cache_or_spare_costs_only_time(site: Path, tmp_path: Path) -> None:
+    out = site / "public"
+    build_site(site, out, NOW)
+    build_site(site, out, NOW)
     shutil.rmtree(site / CACHE_DIR)
-    assert warm == cold == files(site)
+    append(FIRST)(site)
+    build_site(site, out, NOW)
+    assert tree(out) == cold(site, tmp_path)
+    for spare in (site / CACHE_DIR / "trees").glob("*/spare"):
+        shutil.rmtree(spare)
+    append(FIRST, "\n## 2026-11-29 13:00 UTC — Update\nMore.\n")(site)
+    build_site(site, out, NOW)
+    assert tree(out) == cold(site, tmp_path)
 
 
-def test_the_cache_is_used(site: Path) -> None:
-    files(site)
-    poison(site, BODY, "<p>FROM THE CACHE</p>")
-    page = files(site)["incidents/2026-11-29-login-failures/index.html"]
-    assert b"FROM THE CACHE" in page  # so the next tests, where it must not be, can fail
+def test_a_future_update_warns_whatever_the_cache_holds(site: Path) -> None:
+    def warned(now: datetime) -> list[int]:
+        return [w.line for w in build_site(site, None, now).warnings if w.path == FIRST]
+
+    late = datetime(2026, 11, 30, tzinfo=UTC)
+    early = datetime(2026, 11, 29, 10, tzinfo=UTC)  # before two of the updates
+    assert warned(late) == []
+    assert warned(early) == [11, 14]
+    assert warned(late) == []
+    assert warned(early) == [11, 14]
 
 
-def test_changed_text_is_rendered_anew(site: Path) -> None:
-    files(site)
-    poison(site, BODY, "<p>FROM THE CACHE</p>")
-    (site / POST).write_text(INCIDENT.replace(BODY, "A bad deploy. Rolled back."))
-    page = files(site)["incidents/2026-11-29-login-failures/index.html"]
-    assert b"FROM THE CACHE" not in page
-    assert b"Rolled back." in page
-
-
-def test_another_renderer_empties_the_cache(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files(site)
-    poison(site, BODY, "<p>FROM THE CACHE</p>")
-    # A new Outpost version, Markdown or nh3 version, or a changed markup.py: another identity.
-    monkeypatch.setattr(cache, "__version__", "99.0")
-    page = files(site)["incidents/2026-11-29-login-failures/index.html"]
-    assert b"FROM THE CACHE" not in page
-    assert b"A bad deploy. Rolling back." in page
-
-
-def test_templates_and_config_apply_with_a_warm_cache(site: Path) -> None:
-    files(site)
-    (site / "site.yaml").write_text(SITE_YAML + "theme: mine\nlanguage: de\n")
-    (site / "themes/mine/templates").mkdir(parents=True)
-    (site / "themes/mine/templates/404.html").write_text("<p>Nicht hier</p>\n")
-    built = files(site)
-    assert built["404.html"] == b"<p>Nicht hier</p>\n"
-    assert b"Behoben" in built["incidents/2026-11-29-login-failures/index.html"]
-
-
-def test_the_cache_holds_only_what_the_last_build_used(site: Path) -> None:
-    files(site)
-    before = cached(site)
-    (site / POST).write_text(INCIDENT.replace(BODY, "Something else."))
-    files(site)
-    after = cached(site)
-    assert cache_key(BODY, 4, 1) in before
-    assert cache_key(BODY, 4, 1) not in after
-    assert cache_key("Something else.", 4, 1) in after
-    assert len(after) == len(before)
-
-
-@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"renderer": 1, "entries": []}'])
-def test_a_damaged_cache_is_ignored(site: Path, damage: bytes) -> None:
-    cold = files(site)
-    (site / CACHE_DIR / MARKDOWN_FILE).write_bytes(damage)
-    assert files(site) == cold
+def test_workers_make_what_one_process_makes(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for day in range(1, 12):
+        write(
+            f"content/incidents/2026-10-{day:02d}-outage.md",
+            INCIDENT.replace("2026-11-29", f"2026-10-{day:02d}"),
+        )(site)
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(build_module, "BATCH", 3)
+    out = site / "public"
+    result = build_site(site, out, NOW)
+    assert result.rendered == 14
+    monkeypatch.undo()
+    assert tree(out) == cold(site, tmp_path)  # in one process

@@ -6,6 +6,7 @@ import hashlib
 import html
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 
 import markdown
 import nh3
@@ -157,16 +158,16 @@ class _OutpostExtension(Extension):
 class MarkdownRenderer:
     """One reusable Markdown instance per build, with a cache: the same text renders once.
 
-    The cache is keyed by the text's SHA-256 and the heading levels, so that it can be kept
-    between builds (see generator/cache.py) and filled by other processes.
+    Renderings are keyed by the text's SHA-256 and the heading levels (`cache_key`); LOOKUP
+    finds one kept from an earlier build (see generator/cache.py), or returns None.
     """
 
-    def __init__(self, known: dict[str, str] | None = None) -> None:
+    def __init__(self, lookup: Callable[[str], str | None] | None = None) -> None:
         self._md = markdown.Markdown(
             extensions=[*EXTENSIONS, _OutpostExtension()], output_format="html"
         )
         self._levels = next(p for p in self._md.treeprocessors if isinstance(p, _HeadingLevels))
-        self._known = dict(known or {})
+        self._lookup = lookup
         self._used: dict[str, str] = {}
 
     def render(self, text: str, lowest_heading: int = 2, shift: int = 0) -> str:
@@ -174,7 +175,7 @@ class MarkdownRenderer:
         key = cache_key(text, lowest_heading, shift)
         html = self._used.get(key)
         if html is None:
-            html = self._known.get(key)
+            html = self._lookup(key) if self._lookup is not None else None
             if html is None:
                 html = self.convert(text, lowest_heading, shift)
             self._used[key] = html
@@ -185,19 +186,9 @@ class MarkdownRenderer:
         self._levels.lowest, self._levels.shift = lowest_heading, shift
         return sanitise(self._md.reset().convert(text))
 
-    def missing(self, wanted: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-        """Which of WANTED the cache does not have yet (each once)."""
-        have = self._known.keys() | self._used.keys()
-        found: dict[str, tuple[str, int, int]] = {}
-        for item in wanted:
-            key = cache_key(*item)
-            if key not in have:
-                found.setdefault(key, item)
-        return list(found.values())
-
-    def add(self, rendered: dict[str, str]) -> None:
-        """Take HTML rendered elsewhere (another process), by cache key."""
-        self._known.update(rendered)
+    def forget(self) -> None:
+        """Start a new build: what the last one used is no longer remembered."""
+        self._used.clear()
 
     @property
     def used(self) -> dict[str, str]:

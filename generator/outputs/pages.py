@@ -83,17 +83,21 @@ class PageRenderer:
         self.messages = messages
         self.env = make_environment(theme)
         self.env.filters["duration"] = messages.duration
+        # What of the site the page being rendered has read, besides the post it shows:
+        # the build cache keeps a post's page only while that is no more than the config
+        # (and the build's time, kept with it).
+        self.read: set[str] = set()
         self.env.globals.update(
             _=self.message,
             percent=self.percent,
-            site=site,
+            site=Watched(site, self.read),
             config=site.config,
             markdown=self.markdown,
             time_tag=self.time_tag,
             local_date=self.local_date,
             month_url=self.month_url,
             uptime=self.uptime,
-            incidents_affecting=lambda name: incidents_affecting(site, name),
+            incidents_affecting=self.incidents_affecting,
             asset=self.asset,
         )
         self._uptime: dict[str, Uptime] = {}
@@ -170,11 +174,17 @@ class PageRenderer:
 
     def uptime(self, name: str) -> Uptime:
         """Component NAME's last 90 days, computed once per build."""
+        self.read.add("incidents")
         if name not in self._uptime:
             self._uptime[name] = component_uptime(self.site, name)
         return self._uptime[name]
 
+    def incidents_affecting(self, name: str) -> tuple[Incident | Maintenance, ...]:
+        self.read.add("incidents")
+        return incidents_affecting(self.site, name)
+
     def month_url(self, post: Post) -> str:
+        self.read.add("now")  # a post that has not begun is listed under the build's month
         year, month = self.month_of(post)
         return f"history/{year:04d}/{month:02d}/"
 
@@ -185,12 +195,21 @@ class PageRenderer:
 
     def page(self, template: str, path: str, root: str, **context: Any) -> tuple[str, bytes]:
         """TEMPLATE rendered as PATH; the footer's `updated` is the site's, unless CONTEXT says."""
-        context.setdefault("updated", self.site.last_updated)
+        if "updated" not in context:
+            self.read.add("last_updated")
+            context["updated"] = self.site.last_updated
         html = self.env.get_template(template).render(root=root, path=path, **context)
         return path, html.encode("utf-8")
 
     def render_all(self) -> Pages:
         """Every page, keyed by its path in the output."""
+        pages = self.site_pages()
+        for post in (*self.site.incidents, *self.site.maintenance):
+            pages.update(self.post_pages(post)[0])
+        return pages
+
+    def site_pages(self) -> Pages:
+        """The pages that show more than one post: home, 404, components and history."""
         site = self.site
         recent = site.resolved_incidents[:RECENT_RESOLVED]
         pages = dict(
@@ -202,32 +221,22 @@ class PageRenderer:
         for component in site.config.components:
             path = f"{component.url}index.html"
             pages.update([self.page("component.html", path, "../../", component=component)])
-        for incident in site.incidents:
-            pages.update(
-                [
-                    self.page(
-                        "incident.html",
-                        f"{incident.url}index.html",
-                        "../../",
-                        incident=incident,
-                        updated=incident.last_updated,
-                    )
-                ]
-            )
-        for window in site.maintenance:
-            pages.update(
-                [
-                    self.page(
-                        "maintenance.html",
-                        f"{window.url}index.html",
-                        "../../",
-                        window=window,
-                        updated=window.last_updated,
-                    )
-                ]
-            )
         pages.update(self.history())
         return pages
+
+    def post_pages(self, post: Post) -> tuple[Pages, frozenset[str]]:
+        """POST's own page, and what of the site besides it the templates read."""
+        self.read.clear()
+        path = f"{post.url}index.html"
+        if isinstance(post, Incident):
+            page = self.page(
+                "incident.html", path, "../../", incident=post, updated=post.last_updated
+            )
+        else:
+            page = self.page(
+                "maintenance.html", path, "../../", window=post, updated=post.last_updated
+            )
+        return dict([page]), frozenset(self.read)
 
     def history(self) -> Pages:
         """`history/` lists the months; `history/YYYY/MM/` lists what began in each."""
@@ -266,6 +275,19 @@ class PageRenderer:
                 ]
             )
         return pages
+
+
+class Watched:
+    """SITE as templates see it: each attribute they read is added to READ."""
+
+    __slots__ = ("_read", "_site")
+
+    def __init__(self, site: Site, read: set[str]) -> None:
+        self._site, self._read = site, read
+
+    def __getattr__(self, name: str) -> Any:
+        self._read.add(name)
+        return getattr(self._site, name)
 
 
 def rebase_links(html: str, home: str, page: str) -> str:

@@ -16,6 +16,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
 from generator.build import BuildResult, build_site
+from generator.cache import CACHE_DIR, BuildCache
 from generator.config import CONFIG_FILE, load_config
 from generator.problems import OutpostError, count_summary, sort_problems
 from generator.serve.http import Live, Snapshot
@@ -37,12 +38,19 @@ class Builder:
         self, site_dir: Path, drafts: bool, now: datetime | None, url: str, live: Live
     ) -> None:
         self.site_dir, self.drafts, self.now, self.url, self.live = site_dir, drafts, now, url, live
+        # Kept between builds: a saved file costs the rendering of what it changed.
+        self.cache = BuildCache(site_dir / CACHE_DIR)
 
     def build(self, first: bool) -> None:
         previous = self.live.current
         try:
             result = build_site(
-                self.site_dir, None, self.now or datetime.now(UTC), self.drafts, self.url
+                self.site_dir,
+                None,
+                self.now or datetime.now(UTC),
+                self.drafts,
+                self.url,
+                cache=self.cache,
             )
         except OutpostError as exc:
             errors = [str(p) for p in sort_problems(exc.problems)]
