@@ -39,6 +39,7 @@ CACHE_DIR = ".outpost-cache"
 DATABASE = "cache.sqlite"
 LIBRARIES = ("markdown", "nh3", "jinja2", "markupsafe", "feedgen", "lxml", "pyyaml")
 
+TABLES = ("posts", "outputs", "markdown")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (key TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (key TEXT PRIMARY KEY, now TEXT, digests BLOB NOT NULL);
@@ -207,17 +208,20 @@ class BuildCache:
 
     # --- the end of a build ---
 
-    def save(self, keep_files: bool = False) -> None:
+    def save(self, keep_files: bool = False, tables: tuple[str, ...] = TABLES) -> None:
         """Write what this build made and drop what it did not use, in one transaction.
 
         With KEEP_FILES, the bytes of each post's files stay in memory for the next build
-        (`serve`, which writes no folder to take them from).
+        (`serve`, which writes no folder to take them from). Only TABLES are pruned:
+        `check` reads posts and makes nothing, so it leaves the others as they are.
         """
         for table, kept in (("posts", self._posts), ("markdown", self._markdown)):
-            for key in kept.keys() - self._used[table]:
-                del kept[key]
-        for key in self._outputs.keys() - self._used["outputs"]:
-            del self._outputs[key]
+            if table in tables:
+                for key in kept.keys() - self._used[table]:
+                    del kept[key]
+        if "outputs" in tables:
+            for key in self._outputs.keys() - self._used["outputs"]:
+                del self._outputs[key]
         db = self._db
         if db is not None:
             try:
@@ -229,7 +233,7 @@ class BuildCache:
                             for key, (now, o) in self._new_outputs.items()
                         ),
                     )
-                    for table in ("posts", "outputs", "markdown"):
+                    for table in tables:
                         stored = {key for (key,) in db.execute(f"SELECT key FROM {table}")}
                         db.executemany(
                             f"DELETE FROM {table} WHERE key = ?",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from generator import edit
 from generator.build import build_site
+from generator.cache import CACHE_DIR, BuildCache
 from generator.config import load_config
 from generator.content import INCIDENTS, KINDS
 from generator.load import load_site, post_files
@@ -71,7 +72,13 @@ def check(args: argparse.Namespace) -> int:
     else:
         from generator.notify.config import notify_problems
 
-        _, problems = load_site(site_dir, datetime.now(UTC), drafts=True)
+        # Through the build cache: a file read before is not parsed again (nor written to).
+        cache = BuildCache(site_dir / CACHE_DIR)
+        try:
+            _, problems = load_site(site_dir, datetime.now(UTC), drafts=True, cache=cache)
+            cache.save(tables=("posts",))
+        finally:
+            cache.close()
         theme = find_theme(site_dir, config.theme)
         links = theme.link_problems()
         templates = [] if links else check_templates(theme.template_dirs, site_dir)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite
+from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite, run_outpost
 
 from generator import build as build_module
 from generator import cache as cache_module
@@ -299,3 +299,15 @@ def test_workers_make_what_one_process_makes(
     assert result.rendered == 14
     monkeypatch.undo()
     assert tree(out) == cold(site, tmp_path)  # in one process
+
+
+def test_check_reads_through_the_cache_and_leaves_the_build_warm(site: Path) -> None:
+    out = site / "public"
+    build_site(site, out, NOW)
+    assert run_outpost("check", cwd=site).returncode == 0
+    assert run_outpost("check", cwd=site).returncode == 0
+    assert build_site(site, out, NOW).rendered == 0  # check pruned nothing of the build's
+    replace(FIRST, "## 2026-11-29 10:40 UTC — Identified", "## 2026-11-29 10:40 UTC — Found")(site)
+    result = run_outpost("check", cwd=site)
+    assert result.returncode == 1
+    assert f"{FIRST}:11: error: unknown status 'Found'" in result.stderr
