@@ -15,10 +15,11 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -193,47 +194,82 @@ class Build:
     def _all(
         self, need_bytes: Callable[[str, str], bool]
     ) -> Iterator[tuple[str, bytes | None, str]]:
-        """Every file: the posts' own (DATA None: unchanged, and not needed), then the rest."""
-        own: dict[str, str] = {}  # path → the post that makes it
-        for post, path, data, digest in self._post_files(need_bytes):
-            own[path] = post.source
+        """Every file (DATA None: unchanged, and not needed): the kept ones, then the rest."""
+        own: dict[str, str] = {}  # path → what makes it
+        posts = [*self.site.incidents, *self.site.maintenance]
+        jobs = [(self._key(post.kind, self.store.source_key(post)), post.source) for post in posts]
+        for path, data, digest, source in self._kept(
+            jobs, need_bytes, lambda todo: self._render_posts([posts[i] for i in todo])
+        ):
+            own[path] = source
             yield path, data, digest
-        page_paths = [path for path in own if path.endswith(".html")]
-        for path, data in self._site_files(own, page_paths):
+        months = self.pages.months()
+        jobs = [(self._month_key(months, index), "the pages") for index in range(len(months))]
+        for path, data, digest, source in self._kept(
+            jobs, need_bytes, lambda todo: (self._month_page(months, i) for i in todo)
+        ):
+            own[path] = source
+            yield path, data, digest
+        for path, data in self._site_files(own, months):
             yield path, data, file_digest(data)
 
-    # --- each post's own files ---
+    def _key(self, *parts: str | None) -> str | None:
+        """The cache key of what PARTS make; None (never kept) when one is unknown."""
+        if any(part is None for part in parts):
+            return None
+        return digest_of(self.identity, *(part for part in parts if part is not None))
 
-    def _post_files(
-        self, need_bytes: Callable[[str, str], bool]
-    ) -> Iterator[tuple[Post, str, bytes | None, str]]:
-        todo: list[tuple[Post, str | None]] = []
-        for post in (*self.site.incidents, *self.site.maintenance):
-            source = self.store.source_key(post)
-            if source is None:  # not read through this cache: made anew, not kept
-                todo.append((post, None))
-                continue
-            key = digest_of(self.identity, source)
-            found = self.store.outputs(key, self.now)
+    def _month_key(self, months: list[dict[str, Any]], index: int) -> str | None:
+        """A month page shows its posts and links its neighbours."""
+        month = months[index]
+        neighbours = [months[i]["url"] for i in (index - 1, index + 1) if 0 <= i < len(months)]
+        posts = (*month["incidents"], *month["maintenance"])
+        sources = [self.store.source_key(post) for post in posts]
+        return self._key("month", month["url"], *neighbours, "posts", *sources)
+
+    def _month_page(
+        self, months: list[dict[str, Any]], index: int
+    ) -> tuple[dict[str, bytes], frozenset[str]]:
+        try:
+            return self.pages.month_page(months, index)
+        except jinja2.TemplateError as exc:
+            raise OutpostError([template_problem(exc, self.site_dir)]) from None
+
+    # --- files kept in the cache ---
+
+    def _kept(
+        self,
+        jobs: list[tuple[str | None, str]],
+        need_bytes: Callable[[str, str], bool],
+        render: Callable[[list[int]], Iterable[tuple[dict[str, bytes], frozenset[str]]]],
+    ) -> Iterator[tuple[str, bytes | None, str, str]]:
+        """The files of each job (its cache key, and who makes them): kept, or RENDERed.
+
+        RENDER makes the jobs at the indexes it is given, in order, with what of the site
+        their templates read; files that read more than the config (and the time, which is
+        then kept with them) are made again on every build.
+        """
+        todo: list[int] = []
+        for index, (key, source) in enumerate(jobs):
+            found = self.store.outputs(key, self.now) if key is not None else None
             if found is not None and (
                 found.files is not None
                 or not any(need_bytes(path, digest) for path, digest in found.digests.items())
             ):
                 for path, digest in found.digests.items():
-                    yield post, path, (found.files or {}).get(path), digest
+                    yield path, (found.files or {}).get(path), digest, source
             else:
-                todo.append((post, key))
-        self.rendered = len(todo)
-        rendered = self._render_posts([post for post, _ in todo])
-        for (post, kept_as), (files, read) in zip(todo, rendered, strict=True):
+                todo.append(index)
+        self.rendered += len(todo)
+        for index, (files, read) in zip(todo, render(todo), strict=True):
+            key, source = jobs[index]
             now = self.now if "now" in read else None
-            if kept_as is not None and read <= {"config", "now"}:
-                outputs = self.store.add_outputs(kept_as, now, files, keep=self.keep_files)
-                digests = outputs.digests
-            else:  # the templates read other posts: made again on every build
+            if key is not None and read <= {"config", "now"}:
+                digests = self.store.add_outputs(key, now, files, keep=self.keep_files).digests
+            else:
                 digests = {path: file_digest(data) for path, data in files.items()}
             for path, data in files.items():
-                yield post, path, data, digests[path]
+                yield path, data, digests[path], source
 
     def render_post(self, post: Post) -> tuple[dict[str, bytes], frozenset[str]]:
         """POST's page and feed, and what of the site besides POST its templates read."""
@@ -267,7 +303,7 @@ class Build:
     # --- the files that show many posts ---
 
     def _site_files(
-        self, own: dict[str, str], page_paths: list[str]
+        self, own: dict[str, str], months: list[dict[str, Any]]
     ) -> Iterator[tuple[str, bytes]]:
         site = self.site
         outputs: dict[str, tuple[str, bytes]] = {}
@@ -285,7 +321,7 @@ class Build:
             data = self.contents[name]
             add({f"static/{name}": data, self.assets[name]: data}, _shown(source, self.site_dir))
         try:
-            pages = self.pages.site_pages()
+            pages = self.pages.site_pages(months)
         except jinja2.TemplateError as exc:
             raise OutpostError([template_problem(exc, self.site_dir)]) from None
         add(pages, "the pages")
@@ -294,6 +330,7 @@ class Build:
         add(render_json_feed(site, self.markdown), "the JSON feed")
         add(render_calendar(site), "the maintenance calendar")
         add(render_badges(site), "the badges")
+        page_paths = [path for path in own if path.endswith(".html")]
         add(render_meta(site, sorted([*page_paths, *pages])), "the sitemap")
         add(render_headers(site, sorted([*own, *outputs])), "the host configuration")
         if problems:

@@ -208,8 +208,11 @@ class PageRenderer:
             pages.update(self.post_pages(post)[0])
         return pages
 
-    def site_pages(self) -> Pages:
-        """The pages that show more than one post: home, 404, components and history."""
+    def site_pages(self, months: list[dict[str, Any]] | None = None) -> Pages:
+        """The pages that show more than one post: home, 404, components and `history/`.
+
+        Given MONTHS, the month pages are left to the caller; without, they are made too.
+        """
         site = self.site
         recent = site.resolved_incidents[:RECENT_RESOLVED]
         pages = dict(
@@ -221,7 +224,7 @@ class PageRenderer:
         for component in site.config.components:
             path = f"{component.url}index.html"
             pages.update([self.page("component.html", path, "../../", component=component)])
-        pages.update(self.history())
+        pages.update(self.history() if months is None else self.history_index(months))
         return pages
 
     def post_pages(self, post: Post) -> tuple[Pages, frozenset[str]]:
@@ -240,6 +243,14 @@ class PageRenderer:
 
     def history(self) -> Pages:
         """`history/` lists the months; `history/YYYY/MM/` lists what began in each."""
+        entries = self.months()
+        pages = self.history_index(entries)
+        for index in range(len(entries)):
+            pages.update(self.month_page(entries, index)[0])
+        return pages
+
+    def months(self) -> list[dict[str, Any]]:
+        """Each month in which posts began, newest first, with its posts newest first."""
         months: dict[tuple[int, int], list[Post]] = defaultdict(list)
         for post in (*self.site.incidents, *self.site.maintenance):
             months[self.month_of(post)].append(post)
@@ -258,23 +269,32 @@ class PageRenderer:
         for entry in entries:
             entry["incidents"].sort(key=_newest_first_key, reverse=True)
             entry["maintenance"].sort(key=_newest_first_key, reverse=True)
-        pages = dict([self.page("history.html", "history/index.html", "../", months=entries)])
-        for index, entry in enumerate(entries):
-            newer = entries[index - 1] if index > 0 else None
-            older = entries[index + 1] if index + 1 < len(entries) else None
-            pages.update(
-                [
-                    self.page(
-                        "month.html",
-                        f"{entry['url']}index.html",
-                        "../../../",
-                        month=entry,
-                        newer=newer,
-                        older=older,
-                    )
-                ]
-            )
-        return pages
+        return entries
+
+    def history_index(self, entries: list[dict[str, Any]]) -> Pages:
+        return dict([self.page("history.html", "history/index.html", "../", months=entries)])
+
+    def month_page(self, entries: list[dict[str, Any]], index: int) -> tuple[Pages, frozenset[str]]:
+        """The page of month ENTRIES[INDEX], and what of the site besides its posts it read.
+
+        Its footer gives the newest update among its posts: a month that nothing changed in
+        keeps its page.
+        """
+        self.read.clear()
+        entry = entries[index]
+        newer = entries[index - 1] if index > 0 else None
+        older = entries[index + 1] if index + 1 < len(entries) else None
+        times = [p.last_updated for p in (*entry["incidents"], *entry["maintenance"])]
+        page = self.page(
+            "month.html",
+            f"{entry['url']}index.html",
+            "../../../",
+            month=entry,
+            newer=newer,
+            older=older,
+            updated=max((t for t in times if t), default=None),
+        )
+        return dict([page]), frozenset(self.read)
 
 
 class Watched:
