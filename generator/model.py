@@ -258,16 +258,20 @@ class Site:
         return found
 
     def posts_naming(self, name: str) -> tuple[Incident | Maintenance, ...]:
-        """The incidents (newest first) and then the maintenance windows that name component NAME."""
+        """Incidents and maintenance windows that name component NAME, newest first."""
         return self._posts_by_component.get(name, ())
 
     @cached_property
     def _posts_by_component(self) -> dict[str, tuple[Incident | Maintenance, ...]]:
+        # One sort serves every component; a tie keeps the site's order, incidents first.
+        posts: list[Incident | Maintenance] = [*self.incidents, *self.maintenance]
+        posts.sort(key=lambda p: (p.began or self.now, p.slug), reverse=True)
         found: dict[str, list[Incident | Maintenance]] = {}
-        posts: tuple[Incident | Maintenance, ...] = (*self.incidents, *self.maintenance)
         for post in posts:
-            for name in dict.fromkeys(post.component_names):
-                found.setdefault(name, []).append(post)
+            for name, _ in post.components:
+                listed = found.setdefault(name, [])
+                if not listed or listed[-1] is not post:  # once, if a post names it twice
+                    listed.append(post)
         return {name: tuple(posts) for name, posts in found.items()}
 
     def group_status(self, group: ComponentGroup) -> str:

@@ -72,22 +72,25 @@ def _stretches(site: Site, name: str, since: datetime) -> list[_Stretch]:
 
     Only what overlaps SINCE to the build's time: the rest shows in no day and no downtime.
     """
-    found = []
+    incidents, windows = [], []
+    now = site.now
     for post in site.posts_naming(name):
         if isinstance(post, Maintenance):
-            if post.start <= site.now and post.end >= since:
-                found.append(_Stretch(post.start, post.end, "under_maintenance", post))
+            if post.start <= now and post.end >= since:
+                windows.append(_Stretch(post.start, post.end, "under_maintenance", post))
             continue
         began = post.began
-        if began is None or began > site.now:
+        if began is None or began > now:
             continue
-        end = max(post.resolved_at or site.now, began)
+        end = max(post.resolved_at or now, began)
         if end < since:
             continue
         status = post.component_status(name)
         if status:
-            found.append(_Stretch(began, end, status, post))
-    return found
+            incidents.append(_Stretch(began, end, status, post))
+    # A day lists its posts as the site orders them: incidents newest first (as they come),
+    # then maintenance windows soonest first (reversed).
+    return incidents + windows[::-1]
 
 
 def _weighted_downtime(stretches: list[_Stretch], start: datetime, end: datetime) -> float:
@@ -103,5 +106,4 @@ def _weighted_downtime(stretches: list[_Stretch], start: datetime, end: datetime
 
 def incidents_affecting(site: Site, name: str) -> tuple[Incident | Maintenance, ...]:
     """Incidents and maintenance windows that name component NAME, newest first."""
-    posts = site.posts_naming(name)
-    return tuple(sorted(posts, key=lambda p: (p.began or site.now, p.slug), reverse=True))
+    return site.posts_naming(name)

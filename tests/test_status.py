@@ -236,6 +236,38 @@ def test_uptime_counts_what_began_before_the_90_days_only_from_their_start(
     assert [i.title for i in incidents_affecting(site, "API")] == ["Before", "Long"]
 
 
+def test_a_day_lists_incidents_newest_first_then_maintenance_soonest_first(
+    make_site: MakeSite,
+) -> None:
+    def on_the_25th(title: str, hour: int) -> str:
+        return incident(title, "minor", "[API]", f"2026-11-25 {hour:02}:00 UTC — Investigating")
+
+    files: dict[str, str | bytes] = {
+        "content/incidents/a.md": on_the_25th("Early", 1),
+        "content/incidents/b.md": on_the_25th("Late", 5),
+        "content/maintenance/m.md": window(
+            "2026-11-25 03:00 UTC", "2026-11-25 04:00 UTC", "[API]"
+        ).replace("Upgrade", "Later window"),
+        "content/maintenance/n.md": window(
+            "2026-11-25 00:00 UTC", "2026-11-25 02:00 UTC", "[API]"
+        ).replace("Upgrade", "Earlier window"),
+    }
+    site = load(make_site, files)
+    days = {d.day: d for d in component_uptime(site, "API").days}
+    assert [p.title for p in days[date(2026, 11, 25)].posts] == [
+        "Late",
+        "Early",
+        "Earlier window",
+        "Later window",
+    ]
+    assert [p.title for p in incidents_affecting(site, "API")] == [
+        "Late",
+        "Later window",
+        "Early",
+        "Earlier window",
+    ]
+
+
 def test_a_pickled_site_keeps_no_cached_value_and_behaves_the_same(make_site: MakeSite) -> None:
     files: dict[str, str | bytes] = {
         "content/incidents/a.md": OPEN_MAJOR,
