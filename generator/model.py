@@ -303,5 +303,5 @@ class Site:
     @cached_property
     def last_updated(self) -> datetime | None:
         """The newest update's time, in the whole site."""
-        times = [p.last_updated for p in (*self.incidents, *self.maintenance) if p.last_updated]
-        return max(times, default=None)
+        times = (p.last_updated for p in (*self.incidents, *self.maintenance))
+        return max((t for t in times if t), default=None)

@@ -99,7 +99,7 @@ class ComponentHistory:
             if not moments:
                 continue
             last = max(moments)
-            for name in post.component_names:
+            for name, _ in post.components:
                 if name in placements and self.given_status(post, name) != "operational":
                     times[name] = max(last, times.get(name, last))
         return times
@@ -153,7 +153,12 @@ def _last_toggle(post: Post) -> datetime | None:
     updates = post.updates
     if not updates:
         return None
-    # Updates are in time order, so the last toggle starts the final run of open or closed ones.
+    if isinstance(post, Incident) and post.is_resolved:
+        # The update that last resolved it closed it, unless it was never open (updates are
+        # in time order, each later than the one before).
+        resolved = post.resolved_at
+        return None if resolved == updates[0].when else resolved
+    # The last toggle starts the final run of open or closed updates.
     final = _is_open(post, updates[-1].effective_status)
     start = len(updates) - 1
     while start > 0 and _is_open(post, updates[start - 1].effective_status) == final:
