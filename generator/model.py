@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 
@@ -108,7 +108,13 @@ class Post:
     components: tuple[tuple[str, str | None], ...]  # (name, explicit status or None)
     draft: bool
     preamble: str
-    updates: tuple[Update, ...]
+    updates: tuple[Update, ...]  # oldest first, each later than the last: the parser sees to it
+
+    # Derived values that take a loop are cached_property (it writes to __dict__, past the
+    # frozen __setattr__): outputs over the whole site ask each post for them again and again.
+    def __getstate__(self) -> dict[str, object]:
+        """The fields alone: a pickle keeps no cached value, so it cannot outlive a change of code."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @property
     def url(self) -> str:
@@ -122,7 +128,7 @@ class Post:
     def last_updated(self) -> datetime | None:
         return self.updates[-1].when if self.updates else None
 
-    @property
+    @cached_property
     def component_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.components)
 
@@ -144,11 +150,11 @@ class Incident(Post):
     def is_notice(self) -> bool:
         return self.impact == "none"
 
-    @property
+    @cached_property
     def began(self) -> datetime | None:
         return self.started or (self.updates[0].when if self.updates else None)
 
-    @property
+    @cached_property
     def resolved_at(self) -> datetime | None:
         """When it was last resolved: the update that ended its last open stretch."""
         if not self.is_resolved:
@@ -214,20 +220,59 @@ class Site:
         done = [i for i in self.incidents if i.is_resolved]
         return tuple(sorted(done, key=lambda i: (i.resolved_at, i.slug), reverse=True))
 
+    def __getstate__(self) -> dict[str, object]:
+        """The fields alone, as for a post: the indexes below belong to one build."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     def maintenance_in(self, state: str) -> tuple[Maintenance, ...]:
-        return tuple(m for m in self.maintenance if m.state(self.now) == state)
+        return self._maintenance_by_state.get(state, ())
+
+    @cached_property
+    def _maintenance_by_state(self) -> dict[str, tuple[Maintenance, ...]]:
+        found: dict[str, list[Maintenance]] = {}
+        for window in self.maintenance:
+            found.setdefault(window.state(self.now), []).append(window)
+        return {state: tuple(windows) for state, windows in found.items()}
 
     def component_status(self, name: str) -> str:
         """The worst status that an open incident or running maintenance gives component NAME."""
-        found = ["operational"]
+        return self._component_statuses.get(name, "operational")
+
+    @cached_property
+    def _component_statuses(self) -> dict[str, str]:
+        """Each component's status other than operational, by name."""
+        found: dict[str, str] = {}
+
+        def seen(name: str, status: str) -> None:
+            worst = found.get(name, "operational")
+            found[name] = max(worst, status, key=COMPONENT_STATUSES.index)
+
         for incident in self.active_incidents:
-            status = incident.component_status(name)
-            if status:
-                found.append(status)
+            for name in incident.component_names:
+                status = incident.component_status(name)
+                if status:
+                    seen(name, status)
         for window in self.maintenance_in(IN_PROGRESS):
-            if name in window.component_names:
-                found.append("under_maintenance")
-        return max(found, key=COMPONENT_STATUSES.index)
+            for name in window.component_names:
+                seen(name, "under_maintenance")
+        return found
+
+    def posts_naming(self, name: str) -> tuple[Incident | Maintenance, ...]:
+        """Incidents and maintenance windows that name component NAME, newest first."""
+        return self._posts_by_component.get(name, ())
+
+    @cached_property
+    def _posts_by_component(self) -> dict[str, tuple[Incident | Maintenance, ...]]:
+        # One sort serves every component; a tie keeps the site's order, incidents first.
+        posts: list[Incident | Maintenance] = [*self.incidents, *self.maintenance]
+        posts.sort(key=lambda p: (p.began or self.now, p.slug), reverse=True)
+        found: dict[str, list[Incident | Maintenance]] = {}
+        for post in posts:
+            for name, _ in post.components:
+                listed = found.setdefault(name, [])
+                if not listed or listed[-1] is not post:  # once, if a post names it twice
+                    listed.append(post)
+        return {name: tuple(posts) for name, posts in found.items()}
 
     def group_status(self, group: ComponentGroup) -> str:
         statuses = [self.component_status(c.name) for c in group.components] or ["operational"]
@@ -258,5 +303,5 @@ class Site:
     @cached_property
     def last_updated(self) -> datetime | None:
         """The newest update's time, in the whole site."""
-        times = [p.last_updated for p in (*self.incidents, *self.maintenance) if p.last_updated]
-        return max(times, default=None)
+        times = (p.last_updated for p in (*self.incidents, *self.maintenance))
+        return max((t for t in times if t), default=None)

@@ -51,7 +51,7 @@ def component_uptime(site: Site, name: str, days: int = DAYS) -> Uptime:
     today = site.now.astimezone(zone).date()
     first = today - timedelta(days=days - 1)
     period_start = datetime.combine(first, time(), zone)
-    stretches = _stretches(site, name)
+    stretches = _stretches(site, name, period_start)
     cells = []
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -67,18 +67,30 @@ def component_uptime(site: Site, name: str, days: int = DAYS) -> Uptime:
     return Uptime(tuple(cells), percent)
 
 
-def _stretches(site: Site, name: str) -> list[_Stretch]:
-    """When incidents and maintenance touched component NAME, and what they made of it."""
-    found = []
-    for incident in site.incidents:
-        status = incident.component_status(name)
-        if status and incident.began:
-            end = incident.resolved_at or site.now
-            found.append(_Stretch(incident.began, max(end, incident.began), status, incident))
-    for window in site.maintenance:
-        if name in window.component_names:
-            found.append(_Stretch(window.start, window.end, "under_maintenance", window))
-    return found
+def _stretches(site: Site, name: str, since: datetime) -> list[_Stretch]:
+    """When incidents and maintenance touched component NAME, and what they made of it.
+
+    Only what overlaps SINCE to the build's time: the rest shows in no day and no downtime.
+    """
+    incidents, windows = [], []
+    now = site.now
+    for post in site.posts_naming(name):
+        if isinstance(post, Maintenance):
+            if post.start <= now and post.end >= since:
+                windows.append(_Stretch(post.start, post.end, "under_maintenance", post))
+            continue
+        began = post.began
+        if began is None or began > now:
+            continue
+        end = max(post.resolved_at or now, began)
+        if end < since:
+            continue
+        status = post.component_status(name)
+        if status:
+            incidents.append(_Stretch(began, end, status, post))
+    # A day lists its posts as the site orders them: incidents newest first (as they come),
+    # then maintenance windows soonest first (reversed).
+    return incidents + windows[::-1]
 
 
 def _weighted_downtime(stretches: list[_Stretch], start: datetime, end: datetime) -> float:
@@ -94,6 +106,4 @@ def _weighted_downtime(stretches: list[_Stretch], start: datetime, end: datetime
 
 def incidents_affecting(site: Site, name: str) -> tuple[Incident | Maintenance, ...]:
     """Incidents and maintenance windows that name component NAME, newest first."""
-    posts: list[Incident | Maintenance] = [i for i in site.incidents if name in i.component_names]
-    posts += [m for m in site.maintenance if name in m.component_names]
-    return tuple(sorted(posts, key=lambda p: (p.began or site.now, p.slug), reverse=True))
+    return site.posts_naming(name)

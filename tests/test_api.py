@@ -577,3 +577,85 @@ def test_files_are_utf8_json_with_statuspages_key_order(make_site: MakeSite) -> 
         "scheduled_maintenances",
         "status",
     ]
+
+
+def test_a_components_updated_at_is_the_last_update_that_changed_its_status(
+    make_site: MakeSite,
+) -> None:
+    files: dict[str, str | bytes] = {
+        # Reopened by its third update; the fourth changes nothing.
+        "content/incidents/reopened.md": """\
+            ---
+            title: Back again
+            impact: major
+            components: [API]
+            ---
+            ## 2026-11-30 09:00 UTC — Investigating
+            Down.
+
+            ## 2026-11-30 10:00 UTC — Resolved
+            Up.
+
+            ## 2026-11-30 11:00 UTC — Monitoring
+            Down again, for a while.
+
+            ## 2026-11-30 12:00 UTC — Update
+            Still watching.
+            """,
+        # Written after the fact: never open, so it never changed a status.
+        "content/incidents/after-the-fact.md": """\
+            ---
+            title: Brief blip
+            impact: critical
+            components: [Web app]
+            ---
+            ## 2026-11-29 08:00 UTC — Resolved
+            It was down for a minute.
+
+            ## 2026-11-29 09:00 UTC — Postmortem
+            What happened.
+            """,
+        # A postmortem after the resolution changes nothing.
+        "content/incidents/scheduler.md": """\
+            ---
+            title: Scheduler stalls
+            impact: minor
+            components: [Scheduler]
+            ---
+            ## 2026-11-20 10:00 UTC — Investigating
+            Stalled.
+
+            ## 2026-11-20 11:00 UTC — Resolved
+            Running.
+
+            ## 2026-11-22 10:00 UTC — Postmortem
+            What happened.
+            """,
+        "content/maintenance/old-window.md": FILES["content/maintenance/old-window.md"],
+    }
+    api = build_api(make_site(files, site_yaml=SITE_YAML))
+    components = by_name(api["components.json"]["components"])
+    assert {name: c["updated_at"] for name, c in components.items()} == {
+        "API": "2026-11-30T11:00:00.000Z",
+        "Web app": "2026-11-05T09:00:00.000Z",  # the origin
+        "Publishing": "2026-11-20T11:00:00.000Z",
+        "Scheduler": "2026-11-20T11:00:00.000Z",
+        "Queue": "2026-11-10T01:10:00.000Z",
+    }
+    # What the updates' affected_components say agrees: nothing here changes by the clock.
+    posts = [
+        *api["incidents.json"]["incidents"],
+        *api["scheduled-maintenances.json"]["scheduled_maintenances"],
+    ]
+    changed: dict[str, str] = {}
+    for post in posts:
+        for update in post["incident_updates"]:
+            for change in update["affected_components"] or []:
+                if change["old_status"] != change["new_status"]:
+                    name = change["name"].removeprefix("Publishing - ")
+                    changed[name] = max(update["created_at"], changed.get(name, ""))
+    assert changed == {
+        name: c["updated_at"]
+        for name, c in components.items()
+        if name not in ("Web app", "Publishing")
+    }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
 import re
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from conftest import MakeSite
 from generator.build import build_site
 from generator.load import load_site
 from generator.model import Site
-from generator.uptime import component_uptime
+from generator.uptime import component_uptime, incidents_affecting
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -194,6 +196,107 @@ def test_uptime_days_are_the_sites_local_days(make_site: MakeSite) -> None:
     days = {d.day: d.status for d in component_uptime(site, "API").days}
     assert days[date(2026, 11, 21)] == "major_outage"  # 08:30 in Tokyo
     assert days[date(2026, 11, 20)] == "operational"
+
+
+def test_uptime_counts_what_began_before_the_90_days_only_from_their_start(
+    make_site: MakeSite,
+) -> None:
+    files: dict[str, str | bytes] = {
+        # Began before the 90 days, resolved inside them: down from 3 September 00:00 to 06:00.
+        "content/incidents/a.md": incident(
+            "Long",
+            "critical",
+            "[API]",
+            "2026-08-01 00:00 UTC — Investigating",
+            "2026-09-03 06:00 UTC — Resolved",
+        ),
+        # Resolved the day before the 90 days: neither a day nor downtime.
+        "content/incidents/b.md": incident(
+            "Before",
+            "critical",
+            "[API]",
+            "2026-09-01 00:00 UTC — Investigating",
+            "2026-09-02 23:00 UTC — Resolved",
+        ),
+        # Began before the 90 days and still open: down for all of them.
+        "content/incidents/c.md": incident(
+            "Open", "major", "[Scheduler]", "2026-06-01 00:00 UTC — Investigating"
+        ),
+    }
+    site = load(make_site, files)
+    total = (89 * 24 + 12) * 3600
+    api = component_uptime(site, "API")
+    assert api.percent == pytest.approx(100 * (1 - 6 * 3600 / total))
+    assert [(d.day, [p.title for p in d.posts]) for d in api.days if d.posts] == [
+        (date(2026, 9, 3), ["Long"])
+    ]
+    scheduler = component_uptime(site, "Scheduler")
+    assert scheduler.percent == pytest.approx(70.0)
+    assert {d.status for d in scheduler.days} == {"partial_outage"}
+    assert [i.title for i in incidents_affecting(site, "API")] == ["Before", "Long"]
+
+
+def test_a_day_lists_incidents_newest_first_then_maintenance_soonest_first(
+    make_site: MakeSite,
+) -> None:
+    def on_the_25th(title: str, hour: int) -> str:
+        return incident(title, "minor", "[API]", f"2026-11-25 {hour:02}:00 UTC — Investigating")
+
+    files: dict[str, str | bytes] = {
+        "content/incidents/a.md": on_the_25th("Early", 1),
+        "content/incidents/b.md": on_the_25th("Late", 5),
+        "content/maintenance/m.md": window(
+            "2026-11-25 03:00 UTC", "2026-11-25 04:00 UTC", "[API]"
+        ).replace("Upgrade", "Later window"),
+        "content/maintenance/n.md": window(
+            "2026-11-25 00:00 UTC", "2026-11-25 02:00 UTC", "[API]"
+        ).replace("Upgrade", "Earlier window"),
+    }
+    site = load(make_site, files)
+    days = {d.day: d for d in component_uptime(site, "API").days}
+    assert [p.title for p in days[date(2026, 11, 25)].posts] == [
+        "Late",
+        "Early",
+        "Earlier window",
+        "Later window",
+    ]
+    assert [p.title for p in incidents_affecting(site, "API")] == [
+        "Late",
+        "Later window",
+        "Early",
+        "Earlier window",
+    ]
+
+
+def test_a_pickled_site_keeps_no_cached_value_and_behaves_the_same(make_site: MakeSite) -> None:
+    files: dict[str, str | bytes] = {
+        "content/incidents/a.md": OPEN_MAJOR,
+        "content/incidents/b.md": REOPENED,
+        "content/incidents/c.md": RESOLVED,
+        "content/maintenance/m.md": RUNNING,
+    }
+    site = load(make_site, files)
+
+    def derived(site: Site) -> tuple[object, ...]:
+        posts = [*site.incidents, *site.maintenance]
+        return (
+            statuses(site),
+            site.indicator,
+            site.last_updated,
+            [i.slug for i in site.resolved_incidents],
+            [(i.status, i.began, i.resolved_at, i.duration) for i in site.incidents],
+            [p.component_names for p in posts],
+            [[p.slug for p in incidents_affecting(site, c.name)] for c in site.config.components],
+            [component_uptime(site, c.name) for c in site.config.components],
+        )
+
+    before = derived(site)  # fills every cache
+    assert "resolved_at" in vars(site.incidents[0]) and "indicator" in vars(site)
+    unpickled = pickle.loads(pickle.dumps(site))
+    assert unpickled == site
+    for value in (unpickled, *unpickled.incidents, *unpickled.maintenance):
+        assert set(vars(value)) == {f.name for f in fields(value)}
+    assert derived(unpickled) == before
 
 
 def built(make_site: MakeSite, files: dict[str, str | bytes]) -> dict[str, bytes]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
-from generator.model import COMPLETED, IN_PROGRESS, UPCOMING, Site
+from generator.model import COMPLETED, IN_PROGRESS, UPCOMING, Incident, Site
 from generator.outputs.api_objects import Json, StatuspageObjects
 
 API = "api/v2/"
@@ -22,9 +23,12 @@ def api_documents(site: Site) -> dict[str, Json]:
     objects = StatuspageObjects(site)
     page, status = objects.page(), objects.status()
     components = objects.components()
-    ordered = sorted(site.incidents, key=lambda i: (objects.started(i), i.slug), reverse=True)
-    latest = [objects.incident(i) for i in ordered[:LATEST]]
-    unresolved = [objects.incident(i) for i in ordered if not i.is_resolved]
+
+    def newest_first(incidents: Iterable[Incident]) -> list[Incident]:
+        return sorted(incidents, key=lambda i: (objects.started(i), i.slug), reverse=True)
+
+    latest = [objects.incident(i) for i in newest_first(site.incidents)[:LATEST]]
+    unresolved = [objects.incident(i) for i in newest_first(site.active_incidents)]
     # The latest scheduled first; ties by slug, so that the order never depends on the files.
     windows = sorted(site.maintenance, key=lambda m: (m.start, m.slug), reverse=True)
 

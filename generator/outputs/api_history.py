@@ -57,7 +57,7 @@ class ComponentHistory:
     @cached_property
     def origin(self) -> datetime:
         """The oldest time in the content: when the components are said to have been created."""
-        times = [u.when for p in self.posts for u in p.updates]
+        times = [p.updates[0].when for p in self.posts if p.updates]  # each post's oldest
         times += [i.started for i in self.site.incidents if i.started]
         times += [m.start for m in self.site.maintenance]
         return min(times, default=EPOCH)
@@ -87,19 +87,21 @@ class ComponentHistory:
     def updated_times(self) -> dict[str, datetime]:
         """For each component, the last time a post changed what it says about it."""
         times: dict[str, datetime] = {}
-
-        def seen(name: str, moment: datetime) -> None:
-            times[name] = max(moment, times.get(name, moment))
-
+        placements = self.placements
         for post in self.posts:
-            for update, changes in zip(post.updates, self.changes(post), strict=True):
-                for change in changes:
-                    if change.old != change.new:
-                        seen(change.placement.component.name, update.when)
-            if isinstance(post, Maintenance):
-                for moment in self.clock_changes(post):
-                    for name in self.named_components(post):
-                        seen(name, moment)
+            # An update changes a component only when it opens or closes the post, and only if
+            # the post, while open, gives the component a status other than operational: what
+            # changes() says, without working out every change of every post.
+            moments = self.clock_changes(post) if isinstance(post, Maintenance) else []
+            toggled = _last_toggle(post)
+            if toggled is not None:
+                moments.append(toggled)
+            if not moments:
+                continue
+            last = max(moments)
+            for name, _ in post.components:
+                if name in placements and self.given_status(post, name) != "operational":
+                    times[name] = max(last, times.get(name, last))
         return times
 
     def clock_changes(self, window: Maintenance) -> list[datetime]:
@@ -124,6 +126,7 @@ class ComponentHistory:
 
     def _work_out_changes(self, post: Post) -> list[list[Change]]:
         found: list[list[Change]] = []
+        given = {name: self.given_status(post, name) for name in self.named_components(post)}
         was_open = False
         for update in post.updates:
             is_open = _is_open(post, update.effective_status)
@@ -131,10 +134,10 @@ class ComponentHistory:
                 [
                     Change(
                         self.placements[name],
-                        self.given_status(post, name) if was_open else "operational",
-                        self.given_status(post, name) if is_open else "operational",
+                        status if was_open else "operational",
+                        status if is_open else "operational",
                     )
-                    for name in self.named_components(post)
+                    for name, status in given.items()
                 ]
             )
             was_open = is_open
@@ -143,6 +146,26 @@ class ComponentHistory:
     def named_components(self, post: Post) -> list[str]:
         """POST's components in site.yaml's order."""
         return [name for name in self.placements if name in post.component_names]
+
+
+def _last_toggle(post: Post) -> datetime | None:
+    """When an update last opened or closed POST (it starts closed), if one ever did."""
+    updates = post.updates
+    if not updates:
+        return None
+    if isinstance(post, Incident) and post.is_resolved:
+        # The update that last resolved it closed it, unless it was never open (updates are
+        # in time order, each later than the one before).
+        resolved = post.resolved_at
+        return None if resolved == updates[0].when else resolved
+    # The last toggle starts the final run of open or closed updates.
+    final = _is_open(post, updates[-1].effective_status)
+    start = len(updates) - 1
+    while start > 0 and _is_open(post, updates[start - 1].effective_status) == final:
+        start -= 1
+    if start == 0 and not final:
+        return None
+    return updates[start].when
 
 
 def _is_open(post: Post, effective_status: str) -> bool:

@@ -57,12 +57,15 @@ class StatuspageObjects:
     def __init__(self, site: Site) -> None:
         self.site = site
         self.config = site.config
+        self._ids: dict[str, str] = {}  # a component's id is asked for by every update naming it
         self.page_id = self.id_of("page")
         self.history = ComponentHistory(site)
         self.origin = self.history.origin
 
     def id_of(self, key: str) -> str:
-        return short_id(self.config.id_host, key)
+        if key not in self._ids:
+            self._ids[key] = short_id(self.config.id_host, key)
+        return self._ids[key]
 
     # --- the page and its status ---------------------------------------------------------------
 
