@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -20,9 +21,7 @@ def load_site(
         return None, sort_problems(problems)
     posts: dict[str, list[Incident | Maintenance]] = {kind: [] for kind in KINDS}
     for kind in KINDS:
-        for path in post_files(site_dir, kind):
-            post, found = load_post(site_dir, kind, path, config, now)
-            problems.extend(found)
+        for post in load_posts(site_dir, kind, config, now, problems):
             if isinstance(post, (Incident, Maintenance)) and (drafts or not post.draft):
                 posts[kind].append(post)
     if any(p.is_error for p in problems):
@@ -49,22 +48,52 @@ LINKED_OUT = (
 def post_files(site_dir: Path, kind: str) -> list[Path]:
     """The Markdown files of KIND, sorted; editor backups and hidden files left out."""
     folder = site_dir / "content" / kind
+    return [folder / entry.name for entry in _post_entries(folder)]
+
+
+def _post_entries(folder: Path) -> list[os.DirEntry[str]]:
+    """The Markdown files in FOLDER, sorted by name, as post_files chooses them."""
     if not folder.is_dir():
         return []
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.suffix == ".md" and not p.name.startswith(".") and p.is_file()
-    )
+    with os.scandir(folder) as entries:
+        found = [
+            entry
+            for entry in entries
+            if entry.name.endswith(".md") and not entry.name.startswith(".") and _is_file(entry)
+        ]
+    return sorted(found, key=lambda entry: entry.name)
 
 
-def load_post(
-    site_dir: Path, kind: str, path: Path, config: SiteConfig, now: datetime
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    # A link is asked through Path: DirEntry raises on a loop of links, where Path says no.
+    return Path(entry.path).is_file() if entry.is_symlink() else entry.is_file()
+
+
+def load_posts(
+    site_dir: Path, kind: str, config: SiteConfig, now: datetime, problems: list[Problem]
+) -> list[Post]:
+    """Read every post of KIND in SITE_DIR, adding to PROBLEMS; those with errors left out."""
+    folder = site_dir / "content" / kind
+    # A file that is no link is where its folder is: the folder is resolved once, not each file.
+    folder_inside = is_inside(folder, site_dir)
+    posts: list[Post] = []
+    for entry in _post_entries(folder):
+        path = folder / entry.name
+        shown = f"content/{kind}/{entry.name}"  # relative to the site folder, as writers know it
+        if not (is_inside(path, site_dir) if entry.is_symlink() else folder_inside):
+            problems.append(error(shown, 1, LINKED_OUT))
+            continue
+        post, found = read_post(kind, path, shown, config, now)
+        problems.extend(found)
+        if post is not None:
+            posts.append(post)
+    return posts
+
+
+def read_post(
+    kind: str, path: Path, shown: str, config: SiteConfig, now: datetime
 ) -> tuple[Post | None, list[Problem]]:
-    """Read the file at PATH (under SITE_DIR) as a post of KIND."""
-    shown = display_path(site_dir, path)
-    if not is_inside(path, site_dir):
-        return None, [error(shown, 1, LINKED_OUT)]
+    """Read the file at PATH, named SHOWN in problems, as a post of KIND."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -78,11 +107,3 @@ def is_inside(path: Path, site_dir: Path) -> bool:
         return path.resolve().is_relative_to(site_dir.resolve())
     except (OSError, RuntimeError):  # a loop of links
         return False
-
-
-def display_path(site_dir: Path, path: Path) -> str:
-    """PATH as the writer knows it: relative to the site folder."""
-    try:
-        return path.relative_to(site_dir).as_posix()
-    except ValueError:
-        return str(path)
