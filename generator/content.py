@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +40,9 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _H2 = re.compile(r"^ {0,3}##(?!#)[ \t]*(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
 _LOOKS_LIKE_UPDATE = re.compile(r"^ {0,3}(#|#{3,6})[ \t]*\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
 _SEPARATOR = re.compile(r"\s+[—–-]\s+")
+_UPDATE_TEXT = re.compile(r"\d{4}-")
+# Status words by their lower-case form with spaces for '-' and '_'.
+_STATUS_BY_WORD = {kind: {s.lower(): s for s in statuses} for kind, statuses in STATUSES.items()}
 
 
 @dataclass
@@ -48,16 +51,13 @@ class _Section:
 
     line: int
     text: str
-    body: list[str] = field(default_factory=list)
+    body: list[str]
 
 
 def status_word(text: str, kind: str) -> str | None:
     """The canonical spelling of status TEXT for KIND, in any letter case, or None."""
-    wanted = " ".join(re.sub(r"[-_]", " ", text).split()).lower()
-    for status in STATUSES[kind]:
-        if status.lower() == wanted:
-            return status
-    return None
+    wanted = " ".join(text.replace("-", " ").replace("_", " ").split()).lower()
+    return _STATUS_BY_WORD[kind].get(wanted)
 
 
 def parse_post(
@@ -269,38 +269,45 @@ class _PostReader:
 
     def split(self, body: list[str], first_line: int) -> tuple[str, list[_Section]]:
         """The preamble, and the update sections with their heading lines."""
-        preamble: list[str] = []
-        sections: list[_Section] = []
         code = code_lines(body)
-        for index, line in enumerate(body):
-            number = first_line + index
-            heading = None if index in code else _H2.match(line)
-            if index not in code and not heading and _LOOKS_LIKE_UPDATE.match(line):
-                self.problems.append(
-                    warning(
-                        self.shown,
-                        number,
-                        "this heading looks like an update but is not level 2: "
-                        f"an update heading begins with '## ', as in '{EXAMPLE_HEADING}'",
+        headings: list[tuple[int, str]] = []  # the index in BODY and the text of each update
+        # Only a line with '#' in its first four characters can be a heading.
+        for index in (i for i, line in enumerate(body) if "#" in line[:4] and i not in code):
+            line, number = body[index], first_line + index
+            heading = _H2.match(line)
+            if not heading:
+                if _LOOKS_LIKE_UPDATE.match(line):
+                    self.problems.append(
+                        warning(
+                            self.shown,
+                            number,
+                            "this heading looks like an update but is not level 2: "
+                            f"an update heading begins with '## ', as in '{EXAMPLE_HEADING}'",
+                        )
                     )
+                continue
+            text = (heading.group("text") or "").strip()
+            if _UPDATE_TEXT.match(text):
+                headings.append((index, text))
+            elif headings:
+                self.bad(
+                    number,
+                    f"'## {text}' after the first update is not an update heading "
+                    f"(expected '{EXAMPLE_HEADING}'); use '###' for a heading inside an update",
                 )
-            if heading:
-                text = (heading.group("text") or "").strip()
-                if re.match(r"^\d{4}-", text):
-                    sections.append(_Section(number, text))
-                    continue
-                if sections:
-                    self.bad(
-                        number,
-                        f"'## {text}' after the first update is not an update heading "
-                        f"(expected '{EXAMPLE_HEADING}'); use '###' for a heading inside an update",
-                    )
-            (sections[-1].body if sections else preamble).append(line)
+        # Each update runs to the next update heading: other headings stay in its message.
+        bounds = [index for index, _ in headings] + [len(body)]
+        sections = [
+            _Section(first_line + index, text, body[index + 1 : end])
+            for (index, text), end in zip(headings, bounds[1:], strict=True)
+        ]
+        preamble = body[: bounds[0]]
         return "\n".join(preamble).strip("\n"), sections
 
     def updates(self, sections: list[_Section]) -> tuple[Update, ...]:
         updates: list[Update] = []
         effective = FIRST_STATUS[self.kind]
+        latest = self.now + CLOCK_SKEW
         for section in sections:
             parsed = self.heading(section)
             if parsed is None:
@@ -314,7 +321,7 @@ class _PostReader:
                     f"{before.line} ({format_utc(before.when)}): append updates in time order",
                 )
                 continue
-            if when > self.now + CLOCK_SKEW:
+            if when > latest:
                 self.problems.append(
                     warning(
                         self.shown,
@@ -328,6 +335,7 @@ class _PostReader:
             message = "\n".join(section.body).strip("\n")
             if not message.strip():
                 self.problems.append(warning(self.shown, section.line, "update has no message"))
+            stamp = format_iso(when)
             updates.append(
                 Update(
                     when=when,
@@ -335,8 +343,8 @@ class _PostReader:
                     effective_status=effective,
                     body=message,
                     line=section.line,
-                    id=permanent_id(self.config.id_host, self.kind, self.slug, when),
-                    anchor="update-" + when.strftime("%Y%m%dT%H%M%SZ"),
+                    id=permanent_id(self.config.id_host, self.kind, self.slug, stamp),
+                    anchor="update-" + stamp.replace("-", "").replace(":", ""),
                 )
             )
         return tuple(updates)
@@ -377,32 +385,45 @@ def code_lines(lines: list[str]) -> set[int]:
     A fence that is never closed starts no code block: python-markdown shows it as text,
     and the update headings after it must not vanish into it.
     """
+    # Only a line with '`' or '~' in its first four characters can be a fence.
+    fences = [
+        (index, match)
+        for index, line in enumerate(lines)
+        if ("`" in line[:4] or "~" in line[:4]) and (match := _FENCE.match(line))
+    ]
     code: set[int] = set()
-    index = 0
-    while index < len(lines):
-        opening = _FENCE.match(lines[index])
-        end = _closing_fence(lines, index, opening.group(1)) if opening else None
-        if end is None:
-            index += 1
+    position = 0
+    while position < len(fences):
+        index, opening = fences[position]
+        closing = next(
+            (
+                later
+                for later in range(position + 1, len(fences))
+                if _closes(fences[later][1], opening.group(1))
+            ),
+            None,
+        )
+        if closing is None:
+            position += 1
         else:
-            code.update(range(index, end + 1))
-            index = end + 1
+            code.update(range(index, fences[closing][0] + 1))
+            position = closing + 1
     return code
 
 
-def _closing_fence(lines: list[str], start: int, marker: str) -> int | None:
-    for index in range(start + 1, len(lines)):
-        match = _FENCE.match(lines[index])
-        if (
-            match
-            and match.group(1)[0] == marker[0]
-            and len(match.group(1)) >= len(marker)
-            and not lines[index][match.end() :].strip()
-        ):
-            return index
-    return None
+def _closes(fence: re.Match[str], marker: str) -> bool:
+    """Whether FENCE closes a code block opened by MARKER."""
+    found = fence.group(1)
+    return (
+        found[0] == marker[0]
+        and len(found) >= len(marker)
+        and not fence.string[fence.end() :].strip()
+    )
 
 
-def permanent_id(id_host: str, kind: str, slug: str, when: datetime) -> str:
-    """`tag:status.acme.example,2026-11-29:incidents/slug/2026-11-29T09:05:00Z`."""
-    return f"tag:{id_host},{when.strftime('%Y-%m-%d')}:{kind}/{slug}/{format_iso(when)}"
+def permanent_id(id_host: str, kind: str, slug: str, stamp: str) -> str:
+    """`tag:status.acme.example,2026-11-29:incidents/slug/2026-11-29T09:05:00Z`.
+
+    STAMP is the update's time as format_iso writes it.
+    """
+    return f"tag:{id_host},{stamp.partition('T')[0]}:{kind}/{slug}/{stamp}"

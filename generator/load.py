@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,9 +30,7 @@ def load_site(
     posts: dict[str, list[Incident | Maintenance]] = {kind: [] for kind in KINDS}
     reader = PostReader(site_dir, config, now, cache)
     for kind in KINDS:
-        for path in post_files(site_dir, kind):
-            post, found = reader.load(kind, path)
-            problems.extend(found)
+        for post in load_posts(site_dir, kind, reader, problems):
             if isinstance(post, (Incident, Maintenance)) and (drafts or not post.draft):
                 posts[kind].append(post)
     if any(p.is_error for p in problems):
@@ -58,13 +57,46 @@ LINKED_OUT = (
 def post_files(site_dir: Path, kind: str) -> list[Path]:
     """The Markdown files of KIND, sorted; editor backups and hidden files left out."""
     folder = site_dir / "content" / kind
+    return [folder / entry.name for entry in _post_entries(folder)]
+
+
+def _post_entries(folder: Path) -> list[os.DirEntry[str]]:
+    """The Markdown files in FOLDER, sorted by name, as post_files chooses them."""
     if not folder.is_dir():
         return []
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.suffix == ".md" and not p.name.startswith(".") and p.is_file()
-    )
+    with os.scandir(folder) as entries:
+        found = [
+            entry
+            for entry in entries
+            if entry.name.endswith(".md") and not entry.name.startswith(".") and _is_file(entry)
+        ]
+    return sorted(found, key=lambda entry: entry.name)
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    # A link is asked through Path: DirEntry raises on a loop of links, where Path says no.
+    return Path(entry.path).is_file() if entry.is_symlink() else entry.is_file()
+
+
+def load_posts(
+    site_dir: Path, kind: str, reader: PostReader, problems: list[Problem]
+) -> list[Post]:
+    """Read every post of KIND in SITE_DIR, adding to PROBLEMS; those with errors left out."""
+    folder = site_dir / "content" / kind
+    # A file that is no link is where its folder is: the folder is resolved once, not each file.
+    folder_inside = is_inside(folder, site_dir)
+    posts: list[Post] = []
+    for entry in _post_entries(folder):
+        path = folder / entry.name
+        shown = f"content/{kind}/{entry.name}"  # relative to the site folder, as writers know it
+        if not (is_inside(path, site_dir) if entry.is_symlink() else folder_inside):
+            problems.append(error(shown, 1, LINKED_OUT))
+            continue
+        post, found = reader.read(kind, path, shown)
+        problems.extend(found)
+        if post is not None:
+            posts.append(post)
+    return posts
 
 
 class PostReader:
@@ -73,29 +105,29 @@ class PostReader:
     def __init__(
         self, site_dir: Path, config: SiteConfig, now: datetime, cache: BuildCache | None
     ) -> None:
-        self.site_dir, self.config, self.now, self.cache = site_dir, config, now, cache
+        self.config, self.now, self.cache = config, now, cache
+        self.base = ""
         if cache is not None:
             from generator.cache import code_identity, digest_of
 
-            self.digest_of = digest_of
             try:
                 site_yaml = (site_dir / CONFIG_FILE).read_bytes()
             except OSError:
                 site_yaml = b""
             self.base = digest_of(code_identity(), site_yaml)
 
-    def load(self, kind: str, path: Path) -> tuple[Post | None, list[Problem]]:
-        cache = self.cache
-        if cache is None:
-            return load_post(self.site_dir, kind, path, self.config, self.now)
-        shown = display_path(self.site_dir, path)
-        if not is_inside(path, self.site_dir):
-            return None, [error(shown, 1, LINKED_OUT)]
+    def read(self, kind: str, path: Path, shown: str) -> tuple[Post | None, list[Problem]]:
+        """Read the file at PATH, named SHOWN in problems, as a post of KIND."""
         try:
             raw = path.read_bytes()
         except OSError as exc:
             return None, [error(shown, 1, f"cannot read: {exc.strerror}")]
-        key = self.digest_of(self.base, kind, shown, raw)
+        cache = self.cache
+        if cache is None:
+            return parse_post(kind, shown, path.stem, raw, self.config, self.now)
+        from generator.cache import digest_of
+
+        key = digest_of(self.base, kind, shown, raw)
         kept = cache.post(key)
         # A post is kept only when none of its updates was in the future when it was read,
         # and taken only while that is still so: the warning about one depends on the time.
@@ -111,31 +143,9 @@ class PostReader:
         return post, problems
 
 
-def load_post(
-    site_dir: Path, kind: str, path: Path, config: SiteConfig, now: datetime
-) -> tuple[Post | None, list[Problem]]:
-    """Read the file at PATH (under SITE_DIR) as a post of KIND."""
-    shown = display_path(site_dir, path)
-    if not is_inside(path, site_dir):
-        return None, [error(shown, 1, LINKED_OUT)]
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [error(shown, 1, f"cannot read: {exc.strerror}")]
-    return parse_post(kind, shown, path.stem, raw, config, now)
-
-
 def is_inside(path: Path, site_dir: Path) -> bool:
     """Whether PATH, its symbolic links followed, is inside SITE_DIR."""
     try:
         return path.resolve().is_relative_to(site_dir.resolve())
     except (OSError, RuntimeError):  # a loop of links
         return False
-
-
-def display_path(site_dir: Path, path: Path) -> str:
-    """PATH as the writer knows it: relative to the site folder."""
-    try:
-        return path.relative_to(site_dir).as_posix()
-    except ValueError:
-        return str(path)

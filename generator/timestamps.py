@@ -32,21 +32,20 @@ def load_zone(name: str) -> tzinfo:
 
 def parse_timestamp(text: str, zone: tzinfo) -> datetime:
     """Read TEXT as a UTC datetime; a time without a zone is read in ZONE."""
-    match = _TIMESTAMP.match(text.strip())
+    text = text.strip()
+    match = _TIMESTAMP.match(text)
     if not match:
-        raise TimestampError(f"cannot read timestamp '{text.strip()}': {EXPECTED}")
-    if match["fraction"]:
+        raise TimestampError(f"cannot read timestamp '{text}': {EXPECTED}")
+    year, month, day, hour, minute, second, fraction, written_zone = match.groups()
+    if fraction:
         raise TimestampError(
-            f"cannot read timestamp '{text.strip()}': fractions of a second are not allowed"
+            f"cannot read timestamp '{text}': fractions of a second are not allowed"
         )
-    year, month, day, hour, minute, second = (
-        int(match[k] or 0) for k in ("year", "month", "day", "hour", "minute", "second")
-    )
     try:
-        naive = datetime(year, month, day, hour, minute, second)
+        naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
     except ValueError as exc:
-        raise TimestampError(f"cannot read timestamp '{text.strip()}': {exc}") from None
-    zone_text = (match["zone"] or "").upper()
+        raise TimestampError(f"cannot read timestamp '{text}': {exc}") from None
+    zone_text = (written_zone or "").upper()
     if zone_text in ("Z", "UTC"):
         return naive.replace(tzinfo=UTC)
     if zone_text:
@@ -55,15 +54,15 @@ def parse_timestamp(text: str, zone: tzinfo) -> datetime:
         hours, minutes = int(digits[:2]), int(digits[2:])
         if hours > 23 or minutes > 59:
             raise TimestampError(
-                f"cannot read timestamp '{text.strip()}': "
-                f"the offset {match['zone']} is not between -23:59 and +23:59"
+                f"cannot read timestamp '{text}': "
+                f"the offset {written_zone} is not between -23:59 and +23:59"
             )
         offset = timezone(sign * timedelta(hours=hours, minutes=minutes))
         try:
             return naive.replace(tzinfo=offset).astimezone(UTC)
         except OverflowError:
             raise TimestampError(_outside_calendar(text)) from None
-    return _localize(naive, zone, text.strip())
+    return _localize(naive, zone, text)
 
 
 def _localize(naive: datetime, zone: tzinfo, text: str) -> datetime:
@@ -87,9 +86,23 @@ def _outside_calendar(text: str) -> str:
 
 def format_utc(moment: datetime) -> str:
     """`2026-11-29 09:05:00 UTC`, the form that commands stamp."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    date, time = _utc_parts(moment)
+    return f"{date} {time} UTC"
 
 
 def format_iso(moment: datetime) -> str:
     """`2026-11-29T09:05:00Z`, RFC 3339 in UTC."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    date, time = _utc_parts(moment)
+    return f"{date}T{time}Z"
+
+
+def _utc_parts(moment: datetime) -> tuple[str, str]:
+    """The UTC date and time of MOMENT as strftime writes them: `2026-11-29`, `09:05:00`."""
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime pads such a year, or not, by platform: keep its answer
+        return utc.strftime("%Y-%m-%d"), utc.strftime("%H:%M:%S")
+    # Formatting the numbers directly is several times faster than strftime.
+    return (
+        f"{utc.year}-{utc.month:02}-{utc.day:02}",
+        f"{utc.hour:02}:{utc.minute:02}:{utc.second:02}",
+    )
