@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from generator.cache import BuildCache, code_identity, digest_of
 from generator.config import CONFIG_FILE, load_config
 from generator.content import CLOCK_SKEW, INCIDENTS, KINDS, MAINTENANCE, parse_post
 from generator.model import Incident, Maintenance, Post, Site, SiteConfig
 from generator.problems import Problem, error, sort_problems
-
-if TYPE_CHECKING:
-    from generator.cache import BuildCache
 
 
 def load_site(
@@ -108,8 +105,6 @@ class PostReader:
         self.config, self.now, self.cache = config, now, cache
         self.base = ""
         if cache is not None:
-            from generator.cache import code_identity, digest_of
-
             try:
                 site_yaml = (site_dir / CONFIG_FILE).read_bytes()
             except OSError:
@@ -125,8 +120,6 @@ class PostReader:
         cache = self.cache
         if cache is None:
             return parse_post(kind, shown, path.stem, raw, self.config, self.now)
-        from generator.cache import digest_of
-
         key = digest_of(self.base, kind, shown, raw)
         kept = cache.post(key)
         # A post is kept only when none of its updates was in the future when it was read,
