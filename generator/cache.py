@@ -44,6 +44,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (key TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (key TEXT PRIMARY KEY, now TEXT, digests BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS markdown (key TEXT PRIMARY KEY, html TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, stat TEXT NOT NULL, digest TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trees (folder TEXT PRIMARY KEY, record BLOB NOT NULL);
 """
 
@@ -101,6 +102,8 @@ class BuildCache:
         self._used: dict[str, set[str]] = {"posts": set(), "outputs": set(), "markdown": set()}
         self._loaded_posts = False
         self._source_keys: dict[tuple[str, str], str] = {}
+        self._files: dict[str, tuple[str, str]] | None = None
+        self._seen_files: set[str] = set()
 
     def reopen(self) -> None:
         """In a forked worker: a connection of its own (one must not cross a fork), to read."""
@@ -133,6 +136,26 @@ class BuildCache:
         if self._db is not None:
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             self._execute("INSERT OR REPLACE INTO posts VALUES (?, ?)", key, data)
+
+    # --- what post files held when last read, by what `stat` said of them ---
+
+    def file_digest(self, path: str, signature: str) -> str | None:
+        """The digest of the file at PATH when `stat` gave SIGNATURE, if it has been read so."""
+        self._seen_files.add(path)
+        if self._files is None:
+            self._files = {}
+            for name, stat, digest in self._query("SELECT path, stat, digest FROM files"):
+                self._files[name] = (stat, digest)
+        found = self._files.get(path)
+        return found[1] if found is not None and found[0] == signature else None
+
+    def set_file_digest(self, path: str, signature: str, digest: str) -> None:
+        self._seen_files.add(path)
+        if self._files is None:
+            self._files = {}
+        if self._files.get(path) != (signature, digest):
+            self._files[path] = (signature, digest)
+            self._execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", path, signature, digest)
 
     def set_source_key(self, kind: str, slug: str, key: str) -> None:
         """The key of the file that post KIND/SLUG was read from (see `generator.load`)."""
@@ -233,6 +256,11 @@ class BuildCache:
                             for key, (now, o) in self._new_outputs.items()
                         ),
                     )
+                    if "posts" in tables and self._files is not None:
+                        gone = self._files.keys() - self._seen_files
+                        db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in gone))
+                        for path in gone:
+                            del self._files[path]
                     for table in tables:
                         stored = {key for (key,) in db.execute(f"SELECT key FROM {table}")}
                         db.executemany(
@@ -242,6 +270,7 @@ class BuildCache:
             except sqlite3.Error:
                 self._give_up()
         self._new_outputs.clear()
+        self._seen_files.clear()
         for used in self._used.values():
             used.clear()
         if not keep_files:
@@ -303,7 +332,7 @@ def _open(path: Path) -> sqlite3.Connection | None:
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
             if db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
-                for table in ("posts", "outputs", "markdown", "trees"):
+                for table in ("posts", "outputs", "markdown", "files", "trees"):
                     db.execute(f"DELETE FROM {table}")
                 db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
                 db.commit()
@@ -316,5 +345,5 @@ def _open(path: Path) -> sqlite3.Connection | None:
     return None
 
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _INHERITED: list[sqlite3.Connection] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -113,20 +114,41 @@ class PostReader:
 
     def read(self, kind: str, path: Path, shown: str) -> tuple[Post | None, list[Problem]]:
         """Read the file at PATH, named SHOWN in problems, as a post of KIND."""
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            return None, [error(shown, 1, f"cannot read: {exc.strerror}")]
         cache = self.cache
         if cache is None:
-            return parse_post(kind, shown, path.stem, raw, self.config, self.now)
-        key = digest_of(self.base, kind, shown, raw)
-        kept = cache.post(key)
+            data = self._bytes(path, shown)
+            if isinstance(data, Problem):
+                return None, [data]
+            return parse_post(kind, shown, path.stem, data, self.config, self.now)
+        # A file that `stat` says is as it was when last read is not read again.
+        try:
+            stat = os.stat(path)
+        except OSError:
+            stat = None
+        signature = _signature(stat) if stat else None
+        content = cache.file_digest(shown, signature) if signature else None
+        kept = cache.post(self._key(kind, shown, content)) if content else None
+        raw: bytes | None = None
+        if kept is None:
+            read = self._bytes(path, shown)
+            if isinstance(read, Problem):
+                return None, [read]
+            raw, content = read, digest_of(read)
+            if stat is not None and signature and _settled(stat):
+                cache.set_file_digest(shown, signature, content)
+            kept = cache.post(self._key(kind, shown, content))
+        assert content is not None
+        key = self._key(kind, shown, content)
         # A post is kept only when none of its updates was in the future when it was read,
         # and taken only while that is still so: the warning about one depends on the time.
         if kept is not None and (kept[2] is None or kept[2] <= self.now + CLOCK_SKEW):
             post, problems = kept[0], list(kept[1])
         else:
+            if raw is None:
+                read = self._bytes(path, shown)
+                if isinstance(read, Problem):
+                    return None, [read]
+                raw = read
             post, problems = parse_post(kind, shown, path.stem, raw, self.config, self.now)
             latest = max((u.when for u in post.updates), default=None) if post else None
             if post is not None and (latest is None or latest <= self.now + CLOCK_SKEW):
@@ -134,6 +156,30 @@ class PostReader:
         if post is not None:
             cache.set_source_key(kind, post.slug, key)
         return post, problems
+
+    def _key(self, kind: str, shown: str, content: str) -> str:
+        return digest_of(self.base, kind, shown, content)
+
+    @staticmethod
+    def _bytes(path: Path, shown: str) -> bytes | Problem:
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            return error(shown, 1, f"cannot read: {exc.strerror}")
+
+
+def _signature(stat: os.stat_result) -> str:
+    """What `stat` says of a file that changes whenever its bytes do (as git's index does)."""
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}:{stat.st_dev}"
+
+
+def _settled(stat: os.stat_result) -> bool:
+    """Whether a file was last changed long enough ago that a change now would show in `stat`.
+
+    A file written within the same tick of a coarse clock as it was read could change
+    again without its times changing: such a file is read again next time.
+    """
+    return time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) > 2_000_000_000
 
 
 def is_inside(path: Path, site_dir: Path) -> bool:
