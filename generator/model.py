@@ -110,8 +110,9 @@ class Post:
     preamble: str
     updates: tuple[Update, ...]  # oldest first, each later than the last: the parser sees to it
 
-    # Derived values that take a loop are cached_property (it writes to __dict__, past the
-    # frozen __setattr__): outputs over the whole site ask each post for them again and again.
+    # What outputs over the whole site ask every post for again and again is a cached_property
+    # (it writes to __dict__, past the frozen __setattr__); what costs less than a first look-up
+    # in its cache stays a property.
     def __getstate__(self) -> dict[str, object]:
         """The fields alone: a pickle keeps no cached value, so it cannot outlive a change of code."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
