@@ -14,6 +14,7 @@ from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite, run_outpost
 
 from generator import build as build_module
 from generator import cache as cache_module
+from generator import load as load_module
 from generator.build import build_site
 from generator.cache import CACHE_DIR, DATABASE
 from generator.output import TreeWriter
@@ -311,3 +312,39 @@ def test_check_reads_through_the_cache_and_leaves_the_build_warm(site: Path) -> 
     result = run_outpost("check", cwd=site)
     assert result.returncode == 1
     assert f"{FIRST}:11: error: unknown status 'Found'" in result.stderr
+
+
+def test_a_post_file_that_stat_says_is_unchanged_is_not_read_again(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(load_module, "_settled", lambda stat: True)  # as if written long ago
+    build_site(site, None, NOW)
+    read: list[str] = []
+    read_bytes = Path.read_bytes
+
+    def counted(path: Path) -> bytes:
+        read.append(path.name)
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    build_site(site, None, NOW)
+    # Only the window, whose updates are still to come: a post warned about is never kept.
+    assert [name for name in read if name.endswith(".md")] == ["2026-12-06-database-upgrade.md"]
+    # Same size, same modification time: the change time still tells.
+    file = site / FIRST
+    before = os.stat(file)
+    file.write_text(file.read_text().replace("Rolling back.", "Rolling on!."))
+    os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(file).st_size == before.st_size
+    page = build_site(site, None, NOW).files["incidents/2026-11-29-login-failures/index.html"]
+    assert b"Rolling on!." in page
+
+
+def test_a_post_file_written_just_now_is_read_again(site: Path) -> None:
+    build_site(site, None, NOW)  # every file is new: none is trusted by its stat alone
+    file = site / FIRST
+    before = os.stat(file)
+    file.write_text(file.read_text().replace("Rolling back.", "Rolling on!."))
+    os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    page = build_site(site, None, NOW).files["incidents/2026-11-29-login-failures/index.html"]
+    assert b"Rolling on!." in page
