@@ -333,18 +333,18 @@ def test_a_post_file_that_stat_says_is_unchanged_is_not_read_again(
     # Same size, same modification time: the change time still tells.
     file = site / FIRST
     before = os.stat(file)
-    file.write_text(file.read_text().replace("Rolling back.", "Rolling on!."))
+    file.write_text(file.read_text().replace("Rolling back.", "Rolling BACK."))
     os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert os.stat(file).st_size == before.st_size
     page = build_site(site, None, NOW).files["incidents/2026-11-29-login-failures/index.html"]
-    assert b"Rolling on!." in page
+    assert b"Rolling BACK." in page
 
 
 def test_a_post_file_written_just_now_is_read_again(site: Path) -> None:
     build_site(site, None, NOW)  # every file is new: none is trusted by its stat alone
     file = site / FIRST
     before = os.stat(file)
-    file.write_text(file.read_text().replace("Rolling back.", "Rolling on!."))
+    file.write_text(file.read_text().replace("Rolling back.", "Rolling BACK."))
     os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns))
     page = build_site(site, None, NOW).files["incidents/2026-11-29-login-failures/index.html"]
-    assert b"Rolling on!." in page
+    assert b"Rolling BACK." in page
