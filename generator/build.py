@@ -33,7 +33,7 @@ from generator.outputs.api import render_api
 from generator.outputs.badges import render_badges
 from generator.outputs.calendar import render_calendar
 from generator.outputs.compress import compress_files
-from generator.outputs.feeds import render_feeds
+from generator.outputs.feeds import FeedWriter, render_post_feeds, render_site_feeds
 from generator.outputs.hosting import render_headers
 from generator.outputs.jsonfeed import render_json_feed
 from generator.outputs.markup import MarkdownRenderer
@@ -157,6 +157,7 @@ class Build:
         self.assets = fingerprint(self.contents)  # the stylesheet by a name that changes with it
         self.markdown = MarkdownRenderer(store.markdown)
         self.pages = PageRenderer(site, theme, self.markdown, messages, self.assets)
+        self.feeds = FeedWriter(site.config, self.markdown)
         self.now = site.now.isoformat()
         self.identity = digest_of(
             code_identity(),
@@ -277,7 +278,7 @@ class Build:
             pages, read = self.pages.post_pages(post)
         except jinja2.TemplateError as exc:
             raise OutpostError([template_problem(exc, self.site_dir)]) from None
-        return pages | render_post_feeds(self.site, post, self.markdown), read
+        return pages | render_post_feeds(self.site, post, self.markdown, self.feeds), read
 
     def _render_posts(self, posts: list[Post]) -> Iterator[tuple[dict[str, bytes], frozenset[str]]]:
         """What `render_post` makes of each of POSTS, in order; on every core when there are many."""
@@ -325,7 +326,7 @@ class Build:
         except jinja2.TemplateError as exc:
             raise OutpostError([template_problem(exc, self.site_dir)]) from None
         add(pages, "the pages")
-        add(render_site_feeds(site, self.markdown), "the feeds")
+        add(render_site_feeds(site, self.markdown, self.feeds), "the feeds")
         add(render_api(site), "the API")
         add(render_json_feed(site, self.markdown), "the JSON feed")
         add(render_calendar(site), "the maintenance calendar")
@@ -337,25 +338,6 @@ class Build:
             raise OutpostError(problems)
         for path in sorted(outputs):
             yield path, outputs[path][1]
-
-
-_FEEDS: dict[int, dict[str, bytes]] = {}
-
-
-def render_post_feeds(site: Site, post: Post, markdown: MarkdownRenderer) -> dict[str, bytes]:
-    if id(site) not in _FEEDS:
-        _FEEDS.clear()
-        _FEEDS[id(site)] = render_feeds(site, markdown)
-    return {p: d for p, d in _FEEDS[id(site)].items() if p.startswith(post.url)}
-
-
-def render_site_feeds(site: Site, markdown: MarkdownRenderer) -> dict[str, bytes]:
-    posts = [p.url for p in (*site.incidents, *site.maintenance)]
-    return {
-        p: d
-        for p, d in render_feeds(site, markdown).items()
-        if not p.startswith(tuple(posts)) or not posts
-    }
 
 
 # --- worker processes (forked: they inherit the loaded site and templates) ---
