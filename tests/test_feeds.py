@@ -15,6 +15,18 @@ from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite
 
 from generator.build import build_site
 from generator.edit import append_update, find_post, load_site_config
+from generator.load import load_site
+from generator.model import Site
+from generator.outputs.feeds import (
+    FeedWriter,
+    entries_of,
+    latest_entries,
+    render_feeds,
+    render_post_feeds,
+    render_site_feeds,
+)
+from generator.outputs.markup import MarkdownRenderer
+from generator.uptime import incidents_affecting
 
 GOLDEN = Path(__file__).parent / "golden"
 BASE = "https://status.example.com/"
@@ -254,6 +266,79 @@ def test_id_host_names_the_entry_ids(make_site: MakeSite) -> None:
     assert read(out, "feed.atom").entries[-1].id == (
         "tag:old.example.net,2026-11-29:incidents/2026-11-29-login-failures/2026-11-29T09:05:00Z"
     )
+
+
+# --- the feeds one at a time ---------------------------------------------------------------
+
+# Two updates at one moment in two incidents: only their ids order them.
+SAME_TIME = """\
+---
+title: Queue backlog
+components: [Queue, API]
+---
+## 2026-11-29 10:40 UTC — Investigating
+Jobs pile up; see [the login incident](../2026-11-29-login-failures/).
+
+## 2026-12-02 08:00 UTC — Resolved
+Drained.
+"""
+
+
+def loaded(site_dir: Path) -> Site:
+    site, _ = load_site(site_dir, NOW, False)
+    assert site is not None
+    return site
+
+
+def test_a_posts_feed_alone_is_the_one_the_build_writes(make_site: MakeSite) -> None:
+    hub = "notify:\n  websub_hub: https://hub.example.net/\n"
+    site = loaded(
+        make_site(
+            {**FILES, "content/incidents/2026-11-28-backlog.md": SAME_TIME},
+            site_yaml=SITE_YAML + hub,
+        )
+    )
+    feeds = render_feeds(site, MarkdownRenderer())
+    posts = (*site.incidents, *site.maintenance)
+    for post in posts:
+        assert render_post_feeds(site, post, MarkdownRenderer()) == {
+            f"{post.url}feed.atom": feeds[f"{post.url}feed.atom"]
+        }
+    # One writer for feed after feed, in any order: nothing of one feed is left in the next.
+    writer = FeedWriter(site.config, MarkdownRenderer())
+    for post in sorted(posts, key=lambda p: len(p.updates), reverse=True):
+        path = f"{post.url}feed.atom"
+        assert render_post_feeds(site, post, MarkdownRenderer(), writer) == {path: feeds[path]}
+    assert render_site_feeds(site, MarkdownRenderer(), writer).items() <= feeds.items()
+    assert b'<link href="https://hub.example.net/" rel="hub"/>' in feeds[f"{LOGIN}feed.atom"]
+
+
+def test_latest_entries_are_the_first_of_all_entries(make_site: MakeSite) -> None:
+    site = loaded(make_site({**FILES, "content/incidents/2026-11-28-backlog.md": SAME_TIME}))
+    posts = (*site.incidents, *site.maintenance)
+    every = entries_of(posts)
+    assert [e.update.when for e in every].count(utc("2026-11-29T10:40:00Z")) == 2
+    for count in range(1, len(every) + 2):
+        assert latest_entries(posts, count) == every[:count]
+
+
+def test_component_feeds_hold_the_latest_updates_of_the_posts_naming_them(
+    make_site: MakeSite,
+) -> None:
+    site_yaml = SITE_YAML + "feed:\n  entries: 3\n"
+    files = {**FILES, "content/incidents/2026-11-28-backlog.md": SAME_TIME}
+    site = loaded(make_site(files, site_yaml=site_yaml))
+    feeds = render_feeds(site, MarkdownRenderer())
+    for component in site.config.components:
+        feed = feedparser.parse(feeds[f"{component.url}feed.atom"])
+        wanted = entries_of(incidents_affecting(site, component.name))[:3]
+        assert [e.id for e in feed.entries] == [e.update.id for e in wanted], component.name
+    api = feedparser.parse(feeds["components/api/feed.atom"])
+    assert [e.id for e in api.entries] == [
+        tag(UPGRADE, "2026-12-06T03:10:00Z"),
+        tag(UPGRADE, "2026-12-06T02:00:00Z"),
+        tag("incidents/2026-11-28-backlog/", "2026-12-02T08:00:00Z"),
+    ]
 
 
 # --- what a validator checks -----------------------------------------------------------------

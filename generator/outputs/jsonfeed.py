@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from generator.model import Site
-from generator.outputs.feeds import FeedEntry, entries_of
+from generator.outputs.feeds import FeedEntry, latest_entries
 from generator.outputs.markup import MarkdownRenderer
 from generator.timestamps import format_iso
 
@@ -19,7 +19,7 @@ KIND_TAGS = {"incidents": "incident", "maintenance": "maintenance"}
 def render_json_feed(site: Site, markdown: MarkdownRenderer) -> dict[str, bytes]:
     """The site's JSON Feed: the latest `feed.entries` updates, newest first, keys in fixed order."""
     config = site.config
-    latest = entries_of((*site.incidents, *site.maintenance))[: config.feed_entries]
+    latest = latest_entries((*site.incidents, *site.maintenance), config.feed_entries)
     feed = {
         "version": VERSION,
         "title": config.title,
