@@ -141,7 +141,7 @@ def _spell_links(line: str, page_url: str) -> str:
         target = urljoin(page_url, match[3])
         return f"{match[2]} ({target})" if match[2] and match[2] != target else target
 
-    return _LINK.sub(spell, line)
+    return _LINK.sub(spell, line) if "](" in line else line  # most lines have no link
 
 
 def escape_text(text: str) -> str:
@@ -159,13 +159,14 @@ def format_utc_datetime(moment: datetime) -> str:
 
 def fold_line(line: str) -> str:
     """LINE folded with CRLF and a space every 75 octets, never inside a UTF-8 character."""
-    pieces: list[str] = []
-    start, size = 0, 0
-    for index, char in enumerate(line):
-        width = len(char.encode())
-        if size + width > LINE_OCTETS:
-            pieces.append(line[start:index])
-            start, size = index, 1  # the space that marks a continuation counts too
-        size += width
-    pieces.append(line[start:])
-    return "\r\n ".join(pieces)
+    octets = line.encode()
+    pieces: list[bytes] = []
+    start, size = 0, LINE_OCTETS
+    while len(octets) - start > size:
+        end = start + size
+        while octets[end] & 0xC0 == 0x80:  # a continuation octet: the character began before
+            end -= 1
+        pieces.append(octets[start:end])
+        start, size = end, LINE_OCTETS - 1  # the space that marks a continuation counts too
+    pieces.append(octets[start:])
+    return b"\r\n ".join(pieces).decode()
