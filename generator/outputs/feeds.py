@@ -72,10 +72,7 @@ def render_feeds(site: Site, markdown: MarkdownRenderer) -> dict[str, bytes]:
 def render_post_feeds(
     site: Site, post: Post, markdown: MarkdownRenderer, writer: FeedWriter | None = None
 ) -> dict[str, bytes]:
-    """POST's own feed files; their bytes depend on POST and the site's config alone.
-
-    Pass the same WRITER for post after post: making feedgen's objects costs more than using them.
-    """
+    """POST's own feed files, which depend on POST and the config alone; WRITER saves time."""
     writer = writer or FeedWriter(site.config, markdown)
     path = f"{post.url}{ATOM}"
     updates = sorted(post.updates, key=_newest_first, reverse=True)
@@ -105,13 +102,12 @@ def render_site_feeds(
 
 
 class FeedWriter:
-    """Writes one site's feeds, one after another, with the same feedgen objects.
+    """Writes one site's feeds one after another, reusing feedgen's objects."""
 
-    feedgen's objects are slow to make, and every feed of a site has the same author,
-    description and generator: each feed sets only its own fields, and each entry all of its
-    fields, so nothing of one feed carries over into the next. Atom and RSS entries differ in
-    which fields they set (an RSS item's HTML is its description), so each has its own.
-    """
+    # Making feedgen's objects costs more than filling them, and a site's feeds share their
+    # author, description and generator. Each feed sets all of its own fields and each entry
+    # all of its own, so nothing of one feed carries over into the next; Atom entries and RSS
+    # items set different fields (an item's HTML is its description), so each has its own.
 
     def __init__(self, config: SiteConfig, markdown: MarkdownRenderer) -> None:
         self.config = config
