@@ -353,3 +353,24 @@ def test_a_postmortem_is_its_own_section(make_site: MakeSite) -> None:
     updates = page[page.index('<section aria-labelledby="updates">') :]
     assert 'id="update-20261103T100000Z"' not in updates
     assert updates.count('class="update"') == 2
+
+
+def test_a_component_page_lists_its_newest_posts_and_points_to_the_history(
+    make_site: MakeSite,
+) -> None:
+    from conftest import INCIDENT
+
+    posts: dict[str, str | bytes] = {
+        f"content/incidents/2026-10-{day:02d}-outage.md": INCIDENT.replace(
+            "2026-11-29", f"2026-10-{day:02d}"
+        )
+        for day in range(1, 24)
+    }
+    site = make_site(posts)
+    page = build_site(site, None, datetime(2026, 12, 1, tzinfo=UTC)).files[
+        "components/api/index.html"
+    ].decode()
+    history = page.split('id="history"')[1]
+    listed = re.findall(r'href="\.\./\.\./incidents/2026-10-(\d\d)-outage/"', history)
+    assert listed == [f"{day:02d}" for day in range(23, 3, -1)]  # the 20 newest
+    assert '3 older posts about API are in the <a href="../../history/">history</a>.' in page

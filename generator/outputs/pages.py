@@ -27,6 +27,9 @@ from generator.timestamps import format_iso
 from generator.uptime import Uptime, component_uptime, incidents_affecting
 
 RECENT_RESOLVED = 5
+# A component's page lists its newest posts; the history has them all. A list of every post
+# would grow without end and change the page (and the build's work) with every update.
+COMPONENT_POSTS = 20
 
 Pages = dict[str, bytes]
 # A link that is neither absolute (`https:`, `mailto:`) nor from the host's root (`/`).
@@ -223,7 +226,14 @@ class PageRenderer:
         )
         for component in site.config.components:
             path = f"{component.url}index.html"
-            pages.update([self.page("component.html", path, "../../", component=component)])
+            page = self.page(
+                "component.html",
+                path,
+                "../../",
+                component=component,
+                component_posts=COMPONENT_POSTS,
+            )
+            pages.update([page])
         pages.update(self.history() if months is None else self.history_index(months))
         return pages
 
