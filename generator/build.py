@@ -121,7 +121,8 @@ def build_site(
             paths = build.write(out, site_dir / CACHE_DIR / TREES)
             files = {}
         store.add_markdown(build.markdown.used)
-        store.save(keep_files=keep)
+        posts = (*site.incidents, *site.maintenance)
+        store.save(keep_files=keep, texts=sum(len(post.updates) + 1 for post in posts))
         seconds = time.perf_counter() - started
         return BuildResult(paths, files if out is None else {}, problems, seconds, build.rendered)
     finally:

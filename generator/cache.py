@@ -203,6 +203,11 @@ class BuildCache:
                 self._markdown[key] = html
         return html
 
+    def _markdown_rows(self) -> int:
+        if self._db is None:
+            return len(self._markdown)
+        return sum(count for (count,) in self._query("SELECT count(*) FROM markdown"))
+
     def add_markdown(self, rendered: dict[str, str]) -> None:
         """What a build rendered (or used): kept, and nothing else."""
         self._used["markdown"].update(rendered)
@@ -231,13 +236,21 @@ class BuildCache:
 
     # --- the end of a build ---
 
-    def save(self, keep_files: bool = False, tables: tuple[str, ...] = TABLES) -> None:
+    def save(
+        self, keep_files: bool = False, tables: tuple[str, ...] = TABLES, texts: int = 0
+    ) -> None:
         """Write what this build made and drop what it did not use, in one transaction.
 
         With KEEP_FILES, the bytes of each post's files stay in memory for the next build
         (`serve`, which writes no folder to take them from). Only TABLES are pruned:
         `check` reads posts and makes nothing, so it leaves the others as they are.
+
+        Rendered Markdown is pruned only once it holds more than twice the site's TEXTS: a
+        build that makes a few posts' pages uses few renderings, but the others are what
+        a change of theme needs.
         """
+        if "markdown" in tables and self._markdown_rows() <= 2 * texts + 1000:
+            tables = tuple(t for t in tables if t != "markdown")
         for table, kept in (("posts", self._posts), ("markdown", self._markdown)):
             if table in tables:
                 for key in kept.keys() - self._used[table]:

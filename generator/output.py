@@ -103,12 +103,20 @@ class TreeWriter:
         if self.trash is not None and self.trash.exists():  # what an earlier build left
             self._start_cleaner(lambda: None)
         _remove_leftovers(self.out, self._throw_away)
-        self.live = self._trusted(self.out, str(self.out)) if self.out.is_dir() else None
+        self._live: Record | bool | None = False  # False: not checked yet (see `live`)
         self.recycled = False  # whether the new tree began as the spare
         self.staging: Path | None
         self.staging, self.present = self._start()
         self.written: dict[str, Entry] = {}
         self.made_folders: set[str] = set()
+
+    @property
+    def live(self) -> Record | None:
+        """OUT's record, checked against the disk only when a file is linked from it."""
+        if self._live is False:
+            self._live = self._trusted(self.out, str(self.out)) if self.out.is_dir() else None
+        assert self._live is not True
+        return self._live
 
     # --- the new tree ---
 
@@ -170,7 +178,11 @@ class TreeWriter:
         _remove_empty_folders(self.staging, self.present)
         os.chmod(self.staging, 0o755)
         record = Record(dict(self.written), _folder_times(self.staging, self.written))
-        old_live = self.live
+        # The old output becomes the spare: its record, as kept (checked when next used).
+        old_live = self._live if isinstance(self._live, Record) else None
+        if old_live is None and self._live is False and self.out.is_dir():
+            kept = self.records.tree_record(str(self.out))
+            old_live = kept if isinstance(kept, Record) else None
         self.records.set_tree_record(str(self.out), None)  # trusted again only once swapped
         if self.spares:
             self.records.set_tree_record(str(self.spares / SPARE_DIR), None)
@@ -277,9 +289,10 @@ class TreeWriter:
 def _check(folder: Path, record: Record) -> Record:
     """RECORD as FOLDER really is: files changed since are hashed again, files added removed."""
     files: dict[str, Entry] = {}
+    root = f"{folder}/"
     for path, entry in record.files.items():
         try:
-            stat = os.stat(folder / path)
+            stat = os.stat(root + path)
         except OSError:
             continue
         if (stat.st_size, stat.st_mtime_ns, stat.st_ino) != (
@@ -293,13 +306,14 @@ def _check(folder: Path, record: Record) -> Record:
                 continue
             entry = Entry(file_digest(data), stat.st_size, stat.st_mtime_ns, stat.st_ino)
         files[path] = entry
-    folders = _expected_folders(record.files)
+    folders: set[str] | None = None
     for name, mtime in record.folders.items():
         try:
-            if os.stat(folder / name).st_mtime_ns == mtime:
+            if os.stat(root + name).st_mtime_ns == mtime:
                 continue
         except OSError:
             continue
+        folders = folders if folders is not None else _expected_folders(record.files)
         _remove_strangers(folder, name, record.files, folders)
     return Record(files, record.folders)
 
@@ -330,7 +344,8 @@ def _expected_folders(files: dict[str, Entry]) -> set[str]:
 
 
 def _folder_times(root: Path, files: dict[str, Entry]) -> dict[str, int]:
-    return {name: os.stat(root / name).st_mtime_ns for name in sorted(_expected_folders(files))}
+    top = f"{root}/"
+    return {name: os.stat(top + name).st_mtime_ns for name in sorted(_expected_folders(files))}
 
 
 def _remove_empty_folders(root: Path, removed: dict[str, Entry]) -> None:

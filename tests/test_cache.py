@@ -18,6 +18,7 @@ from generator import load as load_module
 from generator.build import build_site
 from generator.cache import CACHE_DIR, DATABASE
 from generator.output import TreeWriter
+from generator.outputs.markup import MarkdownRenderer
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 FIRST = "content/incidents/2026-11-29-login-failures.md"
@@ -348,3 +349,26 @@ def test_a_post_file_written_just_now_is_read_again(site: Path) -> None:
     os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns))
     page = build_site(site, None, NOW).files["incidents/2026-11-29-login-failures/index.html"]
     assert b"Rolling BACK." in page
+
+
+def test_a_new_theme_renders_pages_again_but_not_their_markdown(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = site / "public"
+    build_site(site, out, NOW)
+    build_site(site, out, NOW)  # makes nothing, and must not forget the renderings
+    converted: list[str] = []
+    convert = MarkdownRenderer.convert
+
+    def counted(self: MarkdownRenderer, text: str, lowest: int, shift: int) -> str:
+        converted.append(text)
+        return convert(self, text, lowest, shift)
+
+    monkeypatch.setattr(MarkdownRenderer, "convert", counted)
+    (site / "site.yaml").write_text(SITE_YAML + "theme: mine\n")
+    write("themes/mine/static/style.css", "body { color: red }\n")(site)
+    assert build_site(site, out, NOW).rendered == 3 + 2
+    assert converted == []
+    append(FIRST)(site)
+    build_site(site, out, NOW)
+    assert converted == ["A deploy check was missing."]

@@ -367,9 +367,11 @@ def test_a_component_page_lists_its_newest_posts_and_points_to_the_history(
         for day in range(1, 24)
     }
     site = make_site(posts)
-    page = build_site(site, None, datetime(2026, 12, 1, tzinfo=UTC)).files[
-        "components/api/index.html"
-    ].decode()
+    page = (
+        build_site(site, None, datetime(2026, 12, 1, tzinfo=UTC))
+        .files["components/api/index.html"]
+        .decode()
+    )
     history = page.split('id="history"')[1]
     listed = re.findall(r'href="\.\./\.\./incidents/2026-10-(\d\d)-outage/"', history)
     assert listed == [f"{day:02d}" for day in range(23, 3, -1)]  # the 20 newest
