@@ -351,6 +351,9 @@ def test_every_page_says_when_it_was_last_updated(rich: dict[str, bytes]) -> Non
             # A post's page: its own newest update (if any), so that other posts leave it be.
             main = lxml.html.fromstring(rich[path]).xpath("//main//time/@datetime")
             assert times == [] or (len(times) == 1 and times[0] in main), path
+        elif re.fullmatch(r"history/\d{4}/\d\d/index\.html", path):
+            # A month's page: the newest update among its posts.
+            assert len(times) == 1 and times[0] <= "2026-12-01T11:00:00Z", path
         else:
             assert "Last updated 1 December 2026, 12:00 CET." in footer, path
             assert times == ["2026-12-01T11:00:00Z"], path
