@@ -51,10 +51,14 @@ class Messages:
 
     language: str  # the language of the catalogue found: `de` for `de-CH` without one of its own
     entries: Mapping[str, Entry]
-    # A big site shows the same messages and dates thousands of times: each pattern is split
-    # into its pieces once, and each date written once, per build.
+    # A big site shows the same messages, dates, times and durations thousands of times: each
+    # pattern is split into its pieces once, and each of the others written once, per build.
     _pieces: dict[str, Pieces] = field(default_factory=dict, init=False, repr=False, compare=False)
     _dates: dict[int, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _times: dict[int, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _durations: dict[timedelta, str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def text(self, key: str, **values: object) -> str:
         """Message KEY with its `{placeholders}` filled; a `count` value picks the plural form."""
@@ -111,12 +115,22 @@ class Messages:
             )
         return shown
 
+    def time(self, local: datetime) -> str:
+        """`10:05`: the hour and minute of LOCAL."""
+        minute = local.hour * 60 + local.minute
+        shown = self._times.get(minute)
+        if shown is None:
+            shown = self._times[minute] = self.text(
+                "dates.time", hour=f"{local.hour:02d}", minute=f"{local.minute:02d}"
+            )
+        return shown
+
     def date_time(self, local: datetime) -> str:
         """`29 November 2026, 10:05 CET`: LOCAL as it is, with its zone's name."""
-        time = self.text("dates.time", hour=f"{local.hour:02d}", minute=f"{local.minute:02d}")
         name = zone_name(local)
         zone = self.zones.get(name, name)
-        return self.text("dates.datetime", date=self.date(local), time=time, zone=zone)
+        values = {"date": self.date(local), "time": self.time(local), "zone": zone}
+        return self.render("dates.datetime", values)
 
     def month_year(self, year: int, month: int) -> str:
         """`November 2026`; a heading of its own, so it begins with a capital (`Novembre 2026`)."""
@@ -125,6 +139,12 @@ class Messages:
 
     def duration(self, delta: timedelta) -> str:
         """`4 h 57 min`, `2 days 3 h`, `45 s`: the two largest units, the second left out if 0."""
+        shown = self._durations.get(delta)
+        if shown is None:
+            shown = self._durations[delta] = self._duration(delta)
+        return shown
+
+    def _duration(self, delta: timedelta) -> str:
         seconds = int(delta.total_seconds())
         days, rest = divmod(seconds, 86400)
         hours, rest = divmod(rest, 3600)
