@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,9 @@ class Counted:
 
 # Text, counted forms, month names, or a table of time zone names.
 Entry = str | Counted | tuple[str, ...] | Mapping[str, str]
+# A pattern split at its placeholders: the text before the first, then each name with the text
+# after it. `{{` and `}}` are already single braces in the text.
+Pieces = tuple[str, tuple[tuple[str, str], ...]]
 
 
 class MessageError(LookupError):
@@ -48,10 +51,28 @@ class Messages:
 
     language: str  # the language of the catalogue found: `de` for `de-CH` without one of its own
     entries: Mapping[str, Entry]
+    # A big site shows the same messages, dates, times and durations thousands of times: each
+    # pattern is split into its pieces once, and each of the others written once, per build.
+    _pieces: dict[str, Pieces] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _dates: dict[int, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _times: dict[int, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _durations: dict[timedelta, str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def text(self, key: str, **values: object) -> str:
         """Message KEY with its `{placeholders}` filled; a `count` value picks the plural form."""
-        return fill(key, self.pattern(key, values.get("count")), values)
+        return self.render(key, values)
+
+    def render(
+        self, key: str, values: Mapping[str, object], quote: Callable[[object], str] = str
+    ) -> str:
+        """Message KEY filled with VALUES, as `text` does; QUOTE is applied to text and values."""
+        pattern = self.pattern(key, values.get("count"))
+        pieces = self._pieces.get(pattern)
+        if pieces is None:
+            pieces = self._pieces[pattern] = split_pattern(pattern)
+        return fill_pieces(key, pieces, values, quote)
 
     def pattern(self, key: str, count: object = None) -> str:
         """Message KEY as written, in the form for COUNT when it is counted."""
@@ -85,17 +106,31 @@ class Messages:
 
     def date(self, day: date) -> str:
         """`29 November 2026`, `29. November 2026`, `1er décembre 2026`."""
-        shown_day = self.text("dates.day", day=day.day, count=day.day)
-        return self.text(
-            "dates.date", day=shown_day, month=self.months[day.month - 1], year=day.year
-        )
+        ordinal = day.toordinal()  # the day of a datetime too, whatever its time
+        shown = self._dates.get(ordinal)
+        if shown is None:
+            shown_day = self.text("dates.day", day=day.day, count=day.day)
+            shown = self._dates[ordinal] = self.text(
+                "dates.date", day=shown_day, month=self.months[day.month - 1], year=day.year
+            )
+        return shown
+
+    def time(self, local: datetime) -> str:
+        """`10:05`: the hour and minute of LOCAL."""
+        minute = local.hour * 60 + local.minute
+        shown = self._times.get(minute)
+        if shown is None:
+            shown = self._times[minute] = self.text(
+                "dates.time", hour=f"{local.hour:02d}", minute=f"{local.minute:02d}"
+            )
+        return shown
 
     def date_time(self, local: datetime) -> str:
         """`29 November 2026, 10:05 CET`: LOCAL as it is, with its zone's name."""
-        time = self.text("dates.time", hour=f"{local:%H}", minute=f"{local:%M}")
         name = zone_name(local)
         zone = self.zones.get(name, name)
-        return self.text("dates.datetime", date=self.date(local.date()), time=time, zone=zone)
+        values = {"date": self.date(local), "time": self.time(local), "zone": zone}
+        return self.render("dates.datetime", values)
 
     def month_year(self, year: int, month: int) -> str:
         """`November 2026`; a heading of its own, so it begins with a capital (`Novembre 2026`)."""
@@ -104,6 +139,12 @@ class Messages:
 
     def duration(self, delta: timedelta) -> str:
         """`4 h 57 min`, `2 days 3 h`, `45 s`: the two largest units, the second left out if 0."""
+        shown = self._durations.get(delta)
+        if shown is None:
+            shown = self._durations[delta] = self._duration(delta)
+        return shown
+
+    def _duration(self, delta: timedelta) -> str:
         seconds = int(delta.total_seconds())
         days, rest = divmod(seconds, 86400)
         hours, rest = divmod(rest, 3600)
@@ -127,18 +168,38 @@ def fill(
     key: str, pattern: str, values: Mapping[str, object], quote: Callable[[object], str] = str
 ) -> str:
     """PATTERN with each `{name}` replaced by VALUES[name]; QUOTE is applied to text and values."""
-    parts: list[str] = []
+    return fill_pieces(key, split_pattern(pattern), values, quote)
+
+
+def split_pattern(pattern: str) -> Pieces:
+    """PATTERN (`Began {time}.`) as its Pieces (`("Began ", (("time", "."),))`)."""
+    texts: list[list[str]] = [[]]
+    names: list[str] = []
     last = 0
     for match in _PLACEHOLDER.finditer(pattern):
-        parts.append(quote(pattern[last : match.start()]))
+        texts[-1].append(pattern[last : match.start()])
         last = match.end()
         if match[1] is None:  # `{{` or `}}`: a brace as it is
-            parts.append(quote(match[0][0]))
-        elif match[1] in values:
-            parts.append(quote(values[match[1]]))
+            texts[-1].append(match[0][0])
         else:
-            raise MessageError(f"message '{key}' needs a value for {{{match[1]}}}")
-    parts.append(quote(pattern[last:]))
+            names.append(match[1])
+            texts.append([])
+    texts[-1].append(pattern[last:])
+    head, *tails = ("".join(text) for text in texts)
+    return head, tuple(zip(names, tails, strict=True))
+
+
+def fill_pieces(
+    key: str, pieces: Pieces, values: Mapping[str, object], quote: Callable[[object], str] = str
+) -> str:
+    """The message KEY split as PIECES, filled with VALUES; QUOTE is applied to text and values."""
+    head, rest = pieces
+    parts = [quote(head)]
+    for name, text in rest:
+        if name not in values:
+            raise MessageError(f"message '{key}' needs a value for {{{name}}}")
+        parts.append(quote(values[name]))
+        parts.append(quote(text))
     return "".join(parts)
 
 

@@ -13,7 +13,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from generator import __version__
-from generator.i18n import MessageError, Messages, fill
+from generator.i18n import MessageError, Messages
 from generator.labels import (
     COMPONENT_STATUS_LABELS,
     IMPACT_LABELS,
@@ -146,8 +146,7 @@ class PageRenderer:
 
     def _message(self, key: str, **values: Any) -> Markup:
         try:
-            pattern = self.messages.pattern(key, values.get("count"))
-            return Markup(fill(key, pattern, values, quote=escape))
+            return Markup(self.messages.render(key, values, quote=escape))
         except MessageError as exc:
             raise jinja2.TemplateRuntimeError(str(exc)) from None
 
@@ -173,7 +172,7 @@ class PageRenderer:
     def _time_tag(self, moment: datetime, date_only: bool) -> Markup:
         local = self.local(moment)
         shown = self.local_date(local) if date_only else self.messages.date_time(local)
-        return Markup('<time datetime="{}">{}</time>').format(format_iso(moment), escape(shown))
+        return Markup(f'<time datetime="{format_iso(moment)}">{escape(shown)}</time>')
 
     def uptime(self, name: str) -> Uptime:
         """Component NAME's last 90 days, computed once per build."""
