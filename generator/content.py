@@ -37,7 +37,7 @@ EXAMPLE_HEADING = "## 2026-11-29 09:05 UTC — Investigating"
 # A link in a site repository could otherwise publish a file of the machine that builds it.
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # `##Text` without a space counts too: python-markdown renders it as a heading.
-_H2 = re.compile(r"^ {0,3}##(?!#)[ \t]*(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
+_H2 = re.compile(r" {0,3}##(?!#)[ \t]*")
 _LOOKS_LIKE_UPDATE = re.compile(r"^ {0,3}(#|#{3,6})[ \t]*\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
 _SEPARATOR = re.compile(r"\s+[—–-]\s+")
 _UPDATE_TEXT = re.compile(r"\d{4}-")
@@ -271,11 +271,11 @@ class _PostReader:
         """The preamble, and the update sections with their heading lines."""
         code = code_lines(body)
         headings: list[tuple[int, str]] = []  # the index in BODY and the text of each update
-        # Only a line with '#' in its first four characters can be a heading.
-        for index in (i for i, line in enumerate(body) if "#" in line[:4] and i not in code):
+        # The regexes run only on lines with a '#': most lines have none.
+        for index in (i for i, line in enumerate(body) if "#" in line and i not in code):
             line, number = body[index], first_line + index
-            heading = _H2.match(line)
-            if not heading:
+            opening = _H2.match(line)
+            if not opening:
                 if _LOOKS_LIKE_UPDATE.match(line):
                     self.problems.append(
                         warning(
@@ -286,7 +286,7 @@ class _PostReader:
                         )
                     )
                 continue
-            text = (heading.group("text") or "").strip()
+            text = _heading_text(line[opening.end() :])
             if _UPDATE_TEXT.match(text):
                 headings.append((index, text))
             elif headings:
@@ -379,17 +379,30 @@ class _PostReader:
         return when, status
 
 
+def _heading_text(rest: str) -> str:
+    """The text of a heading whose opening '#'s end before REST, without its closing '#'s.
+
+    It is what `(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$` would match, stripped: that lazy regex
+    tries its tail at every character, and cost more than the rest of reading a heading.
+    """
+    text = rest.rstrip(" \t")
+    unclosed = text.rstrip("#")
+    if len(unclosed) < len(text) and unclosed.endswith((" ", "\t")):
+        text = unclosed
+    return text.strip()
+
+
 def code_lines(lines: list[str]) -> set[int]:
     """The indexes of LINES in fenced code blocks, fences included.
 
     A fence that is never closed starts no code block: python-markdown shows it as text,
     and the update headings after it must not vanish into it.
     """
-    # Only a line with '`' or '~' in its first four characters can be a fence.
+    # The regex runs only on lines with three '`' or '~' in a row: most lines have none.
     fences = [
         (index, match)
         for index, line in enumerate(lines)
-        if ("`" in line[:4] or "~" in line[:4]) and (match := _FENCE.match(line))
+        if ("```" in line or "~~~" in line) and (match := _FENCE.match(line))
     ]
     code: set[int] = set()
     position = 0

@@ -41,28 +41,38 @@ def parse_timestamp(text: str, zone: tzinfo) -> datetime:
         raise TimestampError(
             f"cannot read timestamp '{text}': fractions of a second are not allowed"
         )
+    zone_text = (written_zone or "").upper()
+    in_utc = zone_text in ("Z", "UTC")
     try:
-        naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
+        # Made in UTC at once when written so: datetime.replace costs more than all the rest.
+        moment = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            tzinfo=UTC if in_utc else None,
+        )
     except ValueError as exc:
         raise TimestampError(f"cannot read timestamp '{text}': {exc}") from None
-    zone_text = (written_zone or "").upper()
-    if zone_text in ("Z", "UTC"):
-        return naive.replace(tzinfo=UTC)
-    if zone_text:
-        sign = -1 if zone_text[0] == "-" else 1
-        digits = zone_text[1:].replace(":", "")
-        hours, minutes = int(digits[:2]), int(digits[2:])
-        if hours > 23 or minutes > 59:
-            raise TimestampError(
-                f"cannot read timestamp '{text}': "
-                f"the offset {written_zone} is not between -23:59 and +23:59"
-            )
-        offset = timezone(sign * timedelta(hours=hours, minutes=minutes))
-        try:
-            return naive.replace(tzinfo=offset).astimezone(UTC)
-        except OverflowError:
-            raise TimestampError(_outside_calendar(text)) from None
-    return _localize(naive, zone, text)
+    if in_utc:
+        return moment
+    if not zone_text:
+        return _localize(moment, zone, text)
+    sign = -1 if zone_text[0] == "-" else 1
+    digits = zone_text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        raise TimestampError(
+            f"cannot read timestamp '{text}': "
+            f"the offset {written_zone} is not between -23:59 and +23:59"
+        )
+    offset = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        return moment.replace(tzinfo=offset).astimezone(UTC)
+    except OverflowError:
+        raise TimestampError(_outside_calendar(text)) from None
 
 
 def _localize(naive: datetime, zone: tzinfo, text: str) -> datetime:
@@ -86,23 +96,18 @@ def _outside_calendar(text: str) -> str:
 
 def format_utc(moment: datetime) -> str:
     """`2026-11-29 09:05:00 UTC`, the form that commands stamp."""
-    date, time = _utc_parts(moment)
-    return f"{date} {time} UTC"
+    return _format(moment, "%Y-%m-%d %H:%M:%S UTC", "%d-%02d-%02d %02d:%02d:%02d UTC")
 
 
 def format_iso(moment: datetime) -> str:
     """`2026-11-29T09:05:00Z`, RFC 3339 in UTC."""
-    date, time = _utc_parts(moment)
-    return f"{date}T{time}Z"
+    return _format(moment, "%Y-%m-%dT%H:%M:%SZ", "%d-%02d-%02dT%02d:%02d:%02dZ")
 
 
-def _utc_parts(moment: datetime) -> tuple[str, str]:
-    """The UTC date and time of MOMENT as strftime writes them: `2026-11-29`, `09:05:00`."""
+def _format(moment: datetime, form: str, fields_form: str) -> str:
+    """MOMENT in UTC as strftime writes FORM; FIELDS_FORM is FORM for its six numbers."""
     utc = moment.astimezone(UTC)
     if utc.year < 1000:  # strftime pads such a year, or not, by platform: keep its answer
-        return utc.strftime("%Y-%m-%d"), utc.strftime("%H:%M:%S")
-    # Formatting the numbers directly is several times faster than strftime.
-    return (
-        f"{utc.year}-{utc.month:02}-{utc.day:02}",
-        f"{utc.hour:02}:{utc.minute:02}:{utc.second:02}",
-    )
+        return utc.strftime(form)
+    # %-formatting does half the work of strftime, and less than an f-string's format specs.
+    return fields_form % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
