@@ -127,18 +127,18 @@ class PostReader:
             stat = None
         signature = _signature(stat) if stat else None
         content = cache.file_digest(shown, signature) if signature else None
-        kept = cache.post(self._key(kind, shown, content)) if content else None
+        key = self._key(kind, shown, content) if content else None
+        kept = cache.post(key) if key else None
         raw: bytes | None = None
-        if kept is None:
+        if key is None or kept is None:
             read = self._bytes(path, shown)
             if isinstance(read, Problem):
                 return None, [read]
             raw, content = read, digest_of(read)
             if stat is not None and signature and _settled(stat):
                 cache.set_file_digest(shown, signature, content)
-            kept = cache.post(self._key(kind, shown, content))
-        assert content is not None
-        key = self._key(kind, shown, content)
+            key = self._key(kind, shown, content)
+            kept = cache.post(key)
         # A post is kept only when none of its updates was in the future when it was read,
         # and taken only while that is still so: the warning about one depends on the time.
         if kept is not None and (kept[2] is None or kept[2] <= self.now + CLOCK_SKEW):

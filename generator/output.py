@@ -262,14 +262,13 @@ class TreeWriter:
         if self.trash is None:
             shutil.rmtree(folder, ignore_errors=True)
             return
-        if self.trash is not None:
-            self.trash.mkdir(parents=True, exist_ok=True)
-            moved = Path(tempfile.mkdtemp(dir=self.trash)) / "tree"
-            try:
-                folder.rename(moved)
-                folder = moved
-            except OSError:
-                pass
+        self.trash.mkdir(parents=True, exist_ok=True)
+        moved = Path(tempfile.mkdtemp(dir=self.trash)) / "tree"
+        try:
+            folder.rename(moved)
+            folder = moved
+        except OSError:
+            pass
         self._start_cleaner(lambda: shutil.rmtree(folder, ignore_errors=True))
 
     def _start_cleaner(self, work: Callable[[], None]) -> None:
