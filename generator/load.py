@@ -78,12 +78,12 @@ def load_posts(
     folder_inside = is_inside(folder, site_dir)
     posts: list[Post] = []
     for entry in _post_entries(folder):
-        path = folder / entry.name
         shown = f"content/{kind}/{entry.name}"  # relative to the site folder, as writers know it
-        if not (is_inside(path, site_dir) if entry.is_symlink() else folder_inside):
+        if not (is_inside(Path(entry.path), site_dir) if entry.is_symlink() else folder_inside):
             problems.append(error(shown, 1, LINKED_OUT))
             continue
-        post, found = read_post(kind, path, shown, config, now)
+        slug = entry.name.removesuffix(".md")
+        post, found = read_post(kind, entry.path, shown, slug, config, now)
         problems.extend(found)
         if post is not None:
             posts.append(post)
@@ -91,14 +91,16 @@ def load_posts(
 
 
 def read_post(
-    kind: str, path: Path, shown: str, config: SiteConfig, now: datetime
+    kind: str, path: str, shown: str, slug: str, config: SiteConfig, now: datetime
 ) -> tuple[Post | None, list[Problem]]:
-    """Read the file at PATH, named SHOWN in problems, as a post of KIND."""
+    """Read the file at PATH, named SHOWN in problems, as the post SLUG of KIND."""
     try:
-        raw = path.read_bytes()
+        # Unbuffered: the file is read whole at once, and a buffer would cost more than that.
+        with open(path, "rb", buffering=0) as file:
+            raw = file.read()
     except OSError as exc:
         return None, [error(shown, 1, f"cannot read: {exc.strerror}")]
-    return parse_post(kind, shown, path.stem, raw, config, now)
+    return parse_post(kind, shown, slug, raw, config, now)
 
 
 def is_inside(path: Path, site_dir: Path) -> bool:

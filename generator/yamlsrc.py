@@ -107,7 +107,7 @@ def load_located(text: str, first_line: int = 1) -> Located:
 _FLAT_LINE = re.compile(
     r"(?P<key>[A-Za-z0-9_]{1,100}): +(?:"
     r"\[(?P<items>[A-Za-z0-9 ()._/'&+,-]*)\] *"
-    r"|(?P<value>[A-Za-z0-9](?:[A-Za-z0-9 ()._/'&+-]|:(?=[A-Za-z0-9]))*)"
+    r"|(?P<value>[A-Za-z0-9][A-Za-z0-9 ()._/'&+-]*(?::[A-Za-z0-9][A-Za-z0-9 ()._/'&+-]*)*)"
     r")"
 )
 _FLAT_ITEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ()._/'&+-]*")
