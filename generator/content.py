@@ -398,7 +398,7 @@ def marked_lines(lines: list[str]) -> list[int]:
     Both begin with '#', '`' or '~' after at most three spaces. Looking only at the first
     character is the cheapest test, and most lines fail it; the regexes decide the rest.
     """
-    return [index for index, line in enumerate(lines) if line[:1] in _MARKS]
+    return [index for index, line in enumerate(lines) if line and line[0] in _MARKS]
 
 
 def code_lines(lines: list[str], marked: list[int]) -> set[int]:
