@@ -407,7 +407,12 @@ def code_lines(lines: list[str], marked: list[int]) -> set[int]:
     A fence that is never closed starts no code block: python-markdown shows it as text,
     and the update headings after it must not vanish into it.
     """
-    fences = [(index, match) for index in marked if (match := _FENCE.match(lines[index]))]
+    # Most marked lines are headings, which begin with '#': no fence does.
+    fences = [
+        (index, match)
+        for index in marked
+        if lines[index][0] != "#" and (match := _FENCE.match(lines[index]))
+    ]
     code: set[int] = set()
     position = 0
     while position < len(fences):

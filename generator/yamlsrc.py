@@ -144,8 +144,8 @@ def _load_flat(text: str, first_line: int) -> Located | None:
 
 def _reads_as_string(word: str) -> bool:
     """Whether YAML reads the plain scalar WORD as a string: not a number, boolean or null."""
-    resolvers = _Loader.yaml_implicit_resolvers.get(word[0], [])
-    return not any(regexp.match(word) for _, regexp in resolvers)
+    resolvers = _Loader.yaml_implicit_resolvers.get(word[0])
+    return not resolvers or not any(regexp.match(word) for _, regexp in resolvers)
 
 
 def _check_characters(text: str, first_line: int) -> None:
