@@ -34,8 +34,8 @@ FIRST_STATUS = {INCIDENTS: "Investigating", MAINTENANCE: "Scheduled"}
 # Clocks of writers' machines and CI differ a little, and stamps are moved a second past the last.
 CLOCK_SKEW = timedelta(minutes=5)
 EXAMPLE_HEADING = "## 2026-11-29 09:05 UTC — Investigating"
-# A link in a site repository could otherwise publish a file of the machine that builds it.
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_MARKS = frozenset("#`~ ")  # what a heading or a fence can begin with, spaces before it too
 # `##Text` without a space counts too: python-markdown renders it as a heading.
 _H2 = re.compile(r" {0,3}##(?!#)[ \t]*")
 _LOOKS_LIKE_UPDATE = re.compile(r"^ {0,3}(#|#{3,6})[ \t]*\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
@@ -269,10 +269,10 @@ class _PostReader:
 
     def split(self, body: list[str], first_line: int) -> tuple[str, list[_Section]]:
         """The preamble, and the update sections with their heading lines."""
-        code = code_lines(body)
+        marked = marked_lines(body)
+        code = code_lines(body, marked)
         headings: list[tuple[int, str]] = []  # the index in BODY and the text of each update
-        # The regexes run only on lines with a '#': most lines have none.
-        for index in (i for i, line in enumerate(body) if "#" in line and i not in code):
+        for index in (i for i in marked if i not in code):
             line, number = body[index], first_line + index
             opening = _H2.match(line)
             if not opening:
@@ -392,17 +392,26 @@ def _heading_text(rest: str) -> str:
     return text.strip()
 
 
-def code_lines(lines: list[str]) -> set[int]:
-    """The indexes of LINES in fenced code blocks, fences included.
+def marked_lines(lines: list[str]) -> list[int]:
+    """The indexes of LINES that may be headings or code fences: most lines are neither.
+
+    Both begin with '#', '`' or '~' after at most three spaces. Looking only at the first
+    character is the cheapest test, and most lines fail it; the regexes decide the rest.
+    """
+    return [index for index, line in enumerate(lines) if line and line[0] in _MARKS]
+
+
+def code_lines(lines: list[str], marked: list[int]) -> set[int]:
+    """The indexes of LINES in fenced code blocks, fences included; MARKED as marked_lines.
 
     A fence that is never closed starts no code block: python-markdown shows it as text,
     and the update headings after it must not vanish into it.
     """
-    # The regex runs only on lines with three '`' or '~' in a row: most lines have none.
+    # Most marked lines are headings, which begin with '#': no fence does.
     fences = [
         (index, match)
-        for index, line in enumerate(lines)
-        if ("```" in line or "~~~" in line) and (match := _FENCE.match(line))
+        for index in marked
+        if lines[index][0] != "#" and (match := _FENCE.match(lines[index]))
     ]
     code: set[int] = set()
     position = 0

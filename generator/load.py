@@ -85,12 +85,11 @@ def load_posts(
     folder_inside = is_inside(folder, site_dir)
     posts: list[Post] = []
     for entry in _post_entries(folder):
-        path = folder / entry.name
         shown = f"content/{kind}/{entry.name}"  # relative to the site folder, as writers know it
-        if not (is_inside(path, site_dir) if entry.is_symlink() else folder_inside):
+        if not (is_inside(Path(entry.path), site_dir) if entry.is_symlink() else folder_inside):
             problems.append(error(shown, 1, LINKED_OUT))
             continue
-        post, found = reader.read(kind, path, shown)
+        post, found = reader.read(kind, entry.path, shown, entry.name.removesuffix(".md"))
         problems.extend(found)
         if post is not None:
             posts.append(post)
@@ -112,14 +111,16 @@ class PostReader:
                 site_yaml = b""
             self.base = digest_of(code_identity(), site_yaml)
 
-    def read(self, kind: str, path: Path, shown: str) -> tuple[Post | None, list[Problem]]:
-        """Read the file at PATH, named SHOWN in problems, as a post of KIND."""
+    def read(
+        self, kind: str, path: str, shown: str, slug: str
+    ) -> tuple[Post | None, list[Problem]]:
+        """Read the file at PATH, named SHOWN in problems, as the post SLUG of KIND."""
         cache = self.cache
         if cache is None:
             data = self._bytes(path, shown)
             if isinstance(data, Problem):
                 return None, [data]
-            return parse_post(kind, shown, path.stem, data, self.config, self.now)
+            return parse_post(kind, shown, slug, data, self.config, self.now)
         # A file that `stat` says is as it was when last read is not read again.
         try:
             stat = os.stat(path)
@@ -149,7 +150,7 @@ class PostReader:
                 if isinstance(read, Problem):
                     return None, [read]
                 raw = read
-            post, problems = parse_post(kind, shown, path.stem, raw, self.config, self.now)
+            post, problems = parse_post(kind, shown, slug, raw, self.config, self.now)
             latest = max((u.when for u in post.updates), default=None) if post else None
             if post is not None and (latest is None or latest <= self.now + CLOCK_SKEW):
                 cache.add_post(key, (post, tuple(problems), latest))
@@ -161,9 +162,11 @@ class PostReader:
         return digest_of(self.base, kind, shown, content)
 
     @staticmethod
-    def _bytes(path: Path, shown: str) -> bytes | Problem:
+    def _bytes(path: str, shown: str) -> bytes | Problem:
         try:
-            return path.read_bytes()
+            # Unbuffered: the file is read whole at once, and a buffer would cost more than that.
+            with open(path, "rb", buffering=0) as file:
+                return file.read()
         except OSError as exc:
             return error(shown, 1, f"cannot read: {exc.strerror}")
 

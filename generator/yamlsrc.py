@@ -77,7 +77,8 @@ def decode_source(raw: bytes, shown: str) -> tuple[str | None, list[Problem]]:
                 "save the file as UTF-8",
             )
         ]
-    return text.replace("\r\n", "\n"), []
+    # Most files have no CR at all, and looking for one in the bytes costs little.
+    return (text.replace("\r\n", "\n") if b"\r" in raw else text), []
 
 
 # Characters no page or feed can carry: C0 controls but tab and line ends, DEL, lone surrogates.
@@ -107,7 +108,7 @@ def load_located(text: str, first_line: int = 1) -> Located:
 _FLAT_LINE = re.compile(
     r"(?P<key>[A-Za-z0-9_]{1,100}): +(?:"
     r"\[(?P<items>[A-Za-z0-9 ()._/'&+,-]*)\] *"
-    r"|(?P<value>[A-Za-z0-9](?:[A-Za-z0-9 ()._/'&+-]|:(?=[A-Za-z0-9]))*)"
+    r"|(?P<value>[A-Za-z0-9][A-Za-z0-9 ()._/'&+-]*(?::[A-Za-z0-9][A-Za-z0-9 ()._/'&+-]*)*)"
     r")"
 )
 _FLAT_ITEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ()._/'&+-]*")
@@ -143,8 +144,8 @@ def _load_flat(text: str, first_line: int) -> Located | None:
 
 def _reads_as_string(word: str) -> bool:
     """Whether YAML reads the plain scalar WORD as a string: not a number, boolean or null."""
-    resolvers = _Loader.yaml_implicit_resolvers.get(word[0], [])
-    return not any(regexp.match(word) for _, regexp in resolvers)
+    resolvers = _Loader.yaml_implicit_resolvers.get(word[0])
+    return not resolvers or not any(regexp.match(word) for _, regexp in resolvers)
 
 
 def _check_characters(text: str, first_line: int) -> None:

@@ -252,6 +252,26 @@ def test_draft_must_be_true_or_false(config: SiteConfig, draft: str) -> None:
     assert found == [f"{P}:3: error: draft must be true or false; got '{draft}'"]
 
 
+@pytest.mark.parametrize(
+    ("plain", "as_yaml"),
+    [
+        ("title: Login failures (EU)", 'title: "Login failures (EU)"'),
+        ("components: [API, Web app]", "components: [API, 'Web app']"),
+        ("components: [ ]", "components: []  # none"),
+        ("started: 2026-11-29 09:00 UTC", "started: '2026-11-29 09:00 UTC'"),
+        ("draft: yes", "draft: true"),  # YAML 1.1: yes is a boolean, not a word
+        ("impact: Off", "impact: false"),
+    ],
+)
+def test_plain_front_matter_reads_as_yaml_reads_it(
+    config: SiteConfig, plain: str, as_yaml: str
+) -> None:
+    def read(line: str) -> tuple[object, list[str]]:
+        return parse(config, "---", "title: Login failures", line, "---", FIRST, "x")
+
+    assert read(plain) == read(as_yaml)
+
+
 # ---------------------------------------------------------------- components
 
 
@@ -410,6 +430,26 @@ def test_every_separator_is_accepted(config: SiteConfig, separator: str) -> None
     assert [(u.status, u.when) for u in post.updates] == [
         ("Identified", datetime(2026, 11, 29, 9, 5, tzinfo=UTC))
     ]
+
+
+@pytest.mark.parametrize(
+    ("heading", "found"),
+    [
+        ("## 2026-11-29 09:05 UTC — Identified ##", "Identified"),
+        ("##2026-11-29 09:05 UTC — Identified \t#  ", "Identified"),
+        ("   ## 2026-11-29 09:05 UTC — Identified", "Identified"),
+        ("## 2026-11-29 09:05 UTC — Identified#", "unknown status 'Identified#'"),
+        ("## 2026-11-29 09:05 UTC — Identified ## x", "unknown status 'Identified ## x'"),
+    ],
+)
+def test_closing_hashes_of_an_update_heading_are_not_its_status(
+    config: SiteConfig, heading: str, found: str
+) -> None:
+    post, seen = parse(config, "---", "title: Login failures", "---", heading, "x")
+    if post is None:
+        assert seen[0].startswith(f"{P}:4: error: {found} for an incident")
+    else:
+        assert [u.status for u in post.updates] == [found]
 
 
 @pytest.mark.parametrize(

@@ -173,3 +173,20 @@ def test_what_format_utc_writes_reads_back_as_the_same_moment() -> None:
     moment = utc(2026, 11, 29, 9, 5, 7)
     assert parse_timestamp(format_utc(moment), BERLIN) == moment
     assert parse_timestamp(format_iso(moment), BERLIN) == moment
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        utc(2026, 11, 29, 9, 5, 7),
+        utc(1000, 1, 1),
+        utc(9999, 12, 31, 23, 59, 59),
+        datetime(2026, 11, 29, 10, 5, 7, 999999, tzinfo=BERLIN),
+        utc(999, 12, 31, 23, 59, 59),  # how strftime writes such a year differs by platform
+        utc(1, 1, 1),
+    ],
+)
+def test_formats_write_what_strftime_writes_of_the_utc_time(moment: datetime) -> None:
+    in_utc = moment.astimezone(UTC)
+    assert format_utc(moment) == in_utc.strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert format_iso(moment) == in_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
