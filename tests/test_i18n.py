@@ -10,16 +10,19 @@ from zoneinfo import ZoneInfo
 import lxml.html
 import pytest
 from conftest import MakeSite, run_outpost
+from markupsafe import Markup, escape
 
 from generator.build import build_site
 from generator.config import load_config
 from generator.i18n import (
     Counted,
     Entry,
+    MessageError,
     Messages,
     check_entry,
     placeholders,
     read_entries,
+    split_pattern,
 )
 from generator.labels import (
     COMPONENT_STATUS_LABELS,
@@ -680,6 +683,36 @@ def test_values_a_message_does_not_use_are_ignored_and_double_braces_are_braces(
     assert shown.text("x", b=1, c=2) == "{a} 1"
     assert shown.text("n", count=1) == "one"
     assert shown.text("n", count=3) == "3"
+
+
+def test_a_pattern_is_split_at_its_placeholders_with_double_braces_as_braces() -> None:
+    assert split_pattern("Began {time}.") == ("Began ", (("time", "."),))
+    assert split_pattern("{{x}} {a}{b}") == ("{x} ", (("a", ""), ("b", "")))
+    assert split_pattern("no placeholder {") == ("no placeholder {", ())
+
+
+def test_render_quotes_the_text_and_each_value_and_names_the_first_missing_value() -> None:
+    shown = Messages("en", {"x": "<b>{value}</b> & {html}", "y": "{a} {b}"})
+    values = {"value": "<i>", "html": Markup("<em>ok</em>")}
+    assert (
+        shown.render("x", values, quote=escape) == "&lt;b&gt;&lt;i&gt;&lt;/b&gt; &amp; <em>ok</em>"
+    )
+    assert shown.render("x", values) == "<b><i></b> & <em>ok</em>"
+    with pytest.raises(MessageError, match=r"message 'y' needs a value for \{a\}"):
+        shown.render("y", {})
+
+
+def test_dates_times_and_durations_written_once_are_the_same_each_time() -> None:
+    shown = messages("fr")
+    late = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
+    # The day of a moment is remembered by its date alone, never by the moment's time.
+    assert [shown.date(late), shown.date(date(2026, 12, 1)), shown.date(late)] == [
+        "1er décembre 2026"
+    ] * 3
+    assert shown.date_time(late) == "1er décembre 2026 à 23:59 UTC"
+    assert shown.date_time(late.replace(hour=8, minute=5)) == "1er décembre 2026 à 08:05 UTC"
+    assert shown.date_time(late) == "1er décembre 2026 à 23:59 UTC"
+    assert [shown.duration(timedelta(days=1)), shown.duration(timedelta(days=1))] == ["1 jour"] * 2
 
 
 def test_the_strings_example_in_the_docs_is_valid(make_site: MakeSite) -> None:

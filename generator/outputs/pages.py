@@ -135,7 +135,7 @@ class PageRenderer:
 
     def message(self, key: str, **values: Any) -> Markup:
         """`_("key", name=value)` in templates: the message, escaped, with its values escaped."""
-        memo = (key, *sorted(values.items()))
+        memo = (key, *sorted(values.items())) if values else (key,)
         try:
             return self._messages[memo]
         except KeyError:
