@@ -321,13 +321,13 @@ def test_a_post_file_that_stat_says_is_unchanged_is_not_read_again(
     monkeypatch.setattr(load_module, "_settled", lambda stat: True)  # as if written long ago
     build_site(site, None, NOW)
     read: list[str] = []
-    read_bytes = Path.read_bytes
+    read_bytes = load_module.PostReader._bytes
 
-    def counted(path: Path) -> bytes:
-        read.append(path.name)
-        return read_bytes(path)
+    def counted(path: str, shown: str) -> bytes | load_module.Problem:
+        read.append(os.path.basename(path))
+        return read_bytes(path, shown)
 
-    monkeypatch.setattr(Path, "read_bytes", counted)
+    monkeypatch.setattr(load_module.PostReader, "_bytes", staticmethod(counted))
     build_site(site, None, NOW)
     # Only the window, whose updates are still to come: a post warned about is never kept.
     assert [name for name in read if name.endswith(".md")] == ["2026-12-06-database-upgrade.md"]
