@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import calendar
+import random
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite
 from generator.build import build_site
 from generator.edit import append_update, find_post, load_site_config
 from generator.load import load_site
-from generator.model import Site
+from generator.model import Incident, Site, Update
 from generator.outputs.feeds import (
     FeedWriter,
     entries_of,
@@ -319,6 +320,26 @@ def test_latest_entries_are_the_first_of_all_entries(make_site: MakeSite) -> Non
     every = entries_of(posts)
     assert [e.update.when for e in every].count(utc("2026-11-29T10:40:00Z")) == 2
     for count in range(1, len(every) + 2):
+        assert latest_entries(posts, count) == every[:count]
+
+
+def test_latest_entries_of_many_interleaved_posts_are_the_first_of_all_entries() -> None:
+    # Posts whose updates interleave in time, with shared times and posts without updates:
+    # the latest entries are found among the posts with the latest last updates only.
+    rng = random.Random(5)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    posts = []
+    for number in range(60):
+        times = sorted(rng.sample(range(200), rng.randrange(0, 6)))
+        slug = f"2026-01-01-post-{number:02}"
+        updates = tuple(
+            Update(start + timedelta(hours=t), "Update", "investigating", "", 1, f"{slug}/{t}", "")
+            for t in times
+        )
+        posts.append(Incident("incidents", slug, slug, slug, (), False, "", updates))
+    every = entries_of(posts)
+    assert len({e.update.when for e in every}) < len(every)  # some share their time
+    for count in (1, 2, 5, 17, 50, len(every), len(every) + 3):
         assert latest_entries(posts, count) == every[:count]
 
 

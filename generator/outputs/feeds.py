@@ -54,7 +54,13 @@ def entries_of(posts: Iterable[Post]) -> list[FeedEntry]:
 
 def latest_entries(posts: Iterable[Post], count: int) -> list[FeedEntry]:
     """The first COUNT of `entries_of(POSTS)`, found without sorting every update."""
-    found = ((update, post) for post in posts for update in post.updates)
+    # An update among the latest COUNT belongs to a post whose last update is among the latest
+    # COUNT last updates (each post newer than it has an update newer than it), so only those
+    # posts' updates are looked at: a post's updates are oldest first.
+    newest = heapq.nlargest(
+        count, (post for post in posts if post.updates), key=lambda p: _newest_first(p.updates[-1])
+    )
+    found = ((update, post) for post in newest for update in post.updates)
     # nlargest keeps sorted()'s order, ties included: earlier first.
     latest = heapq.nlargest(count, found, key=lambda pair: _newest_first(pair[0]))
     return [FeedEntry(post, update) for update, post in latest]
