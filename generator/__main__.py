@@ -1,5 +1,5 @@
 """`python -m generator` runs the `outpost` command."""
 
-from generator.cli import main
+from generator.cli import program
 
-raise SystemExit(main())
+program()

@@ -14,14 +14,17 @@ import dataclasses
 import hashlib
 import multiprocessing
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 
 from generator.cache import CACHE_DIR, BuildCache, code_identity, digest_of
 from generator.config import CONFIG_FILE
@@ -48,6 +51,7 @@ from generator.theme import Theme, find_theme, fingerprint
 PARALLEL_FROM = 200
 BATCH = 25  # posts per task sent to a worker
 TREES = "trees"  # under the cache folder: the spare output trees (see generator/output.py)
+TEMPLATES = "templates"  # under the cache folder: compiled templates
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,8 @@ class Build:
         self.assets = fingerprint(self.contents)  # the stylesheet by a name that changes with it
         self.markdown = MarkdownRenderer(store.markdown)
         self.pages = PageRenderer(site, theme, self.markdown, messages, self.assets)
+        if store.folder is not None:
+            self.pages.env.bytecode_cache = _compiled_templates(store.folder)
         self.feeds = FeedWriter(site.config, self.markdown)
         self.now = site.now.isoformat()
         self.identity = digest_of(
@@ -372,6 +378,37 @@ def _theme_identity(theme: Theme) -> str:
         digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _compiled_templates(cache_dir: Path) -> jinja2.BytecodeCache | None:
+    """Compiled templates kept in CACHE_DIR, so that a build does not compile them all again.
+
+    Jinja keys them by each template's name and source; how the environment is set up (its
+    options, filters...) is Outpost's code, so they are kept apart by its identity.
+    """
+    folder = cache_dir / TEMPLATES
+    current = folder / code_identity()[:32]
+    try:
+        if not current.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)  # for another Outpost
+            current.mkdir(parents=True)
+    except OSError:
+        return None
+    return _CompiledTemplates(str(current))
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """A damaged or vanished file is compiled again, never an error."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 def _read_config(site_dir: Path) -> bytes:

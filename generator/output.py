@@ -26,7 +26,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 STAGING_PREFIX = ".outpost-new-"
 RETIRED_PREFIX = ".outpost-old-"
@@ -38,9 +38,8 @@ def file_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@dataclass
-class Entry:
-    """One file of a tree: what it holds and what `stat` said of it."""
+class Entry(NamedTuple):
+    """One file of a tree: what it holds and what `stat` said of it (a tuple: quick to pickle)."""
 
     digest: str
     size: int

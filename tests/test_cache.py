@@ -259,6 +259,28 @@ def test_a_damaged_cache_is_ignored(site: Path, tmp_path: Path, damage: bytes) -
     assert tree(out) == cold(site, tmp_path)
 
 
+def test_compiled_templates_follow_their_sources_and_survive_damage(
+    site: Path, tmp_path: Path
+) -> None:
+    (site / "site.yaml").write_text(SITE_YAML + "theme: mine\n")
+    template = site / "themes/mine/templates/incident.html"
+    template.parent.mkdir(parents=True)
+    page = "incidents/2026-11-29-login-failures/index.html"
+    body = '{% extends "base.html" %}{% block main %}<h1>{{ incident.title }}WORD</h1>{% endblock %}'
+    out = site / "public"
+    for word in ("one", "two"):  # the same size, as an edit in place often is
+        template.write_text(body.replace("WORD", word))
+        build_site(site, out, NOW)
+        assert f"Login failures{word}</h1>".encode() in (out / page).read_bytes()
+    compiled = list((site / CACHE_DIR / build_module.TEMPLATES).rglob("*.cache"))
+    assert compiled
+    for number, file in enumerate(compiled):
+        file.write_bytes(b"" if number % 2 else b"damaged" * 50)
+    append(FIRST)(site)
+    build_site(site, out, NOW)
+    assert tree(out) == cold(site, tmp_path)
+
+
 def test_a_deleted_cache_or_spare_costs_only_time(site: Path, tmp_path: Path) -> None:
     out = site / "public"
     build_site(site, out, NOW)
