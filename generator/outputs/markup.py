@@ -10,8 +10,10 @@ from collections.abc import Callable
 
 import markdown
 import nh3
+from markdown import inlinepatterns as ip
 from markdown.extensions import Extension
-from markdown.treeprocessors import Treeprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.util import AtomicString
 
 # Footnotes are left out: their ids would collide between updates on one page.
 EXTENSIONS = ["tables", "fenced_code", "def_list", "abbr", "sane_lists"]
@@ -104,6 +106,61 @@ def _finish(match: re.Match[str]) -> str:
     return match[0]
 
 
+# What every match of each stock inline pattern holds one of, by its regular expression:
+# a text holding none of them cannot match, so the pattern need not be tried on it. A pattern
+# not listed here (another Markdown version's) is always tried.
+_NEEDS = {
+    ip.BACKTICK_RE: ("`",),
+    ip.ESCAPE_RE: ("\\",),
+    ip.LINK_RE: ("[",),  # and REFERENCE_RE
+    ip.IMAGE_LINK_RE: ("![",),  # and IMAGE_REFERENCE_RE
+    ip.AUTOLINK_RE: ("<",),
+    ip.AUTOMAIL_RE: ("<",),
+    ip.LINE_BREAK_RE: ("  \n",),
+    ip.HTML_RE: ("<",),
+    ip.ENTITY_RE: ("&",),
+    r"\*|_": ("*", "_"),  # em_strong's delimiters
+}
+
+
+def _needs(pattern: object) -> tuple[str, ...] | None:
+    regex = getattr(pattern, "compiled_re", None)  # what InlineProcessor.__applyPattern searches
+    return _NEEDS.get(regex.pattern) if isinstance(regex, re.Pattern) else None
+
+
+class _QuickInline(InlineProcessor):
+    """The stock inline processor, skipping the patterns that a text cannot match.
+
+    Most updates are plain sentences: trying each of the ~13 patterns on every text node
+    was most of the work of inline processing.
+    """
+
+    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
+        self._patterns = [(pattern, _needs(pattern)) for pattern in self.inlinePatterns]
+        self._needles = {n for _, needs in self._patterns for n in needs or ()}
+        return super().run(tree, ancestors)
+
+    # Replaces InlineProcessor.__handleInline (name-mangled): the same loop, with the skip.
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
+        if isinstance(data, AtomicString):
+            return data
+        apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+        patterns = self._patterns
+        present = {n for n in self._needles if n in data}
+        startIndex = 0
+        while patternIndex < len(patterns):
+            pattern, needs = patterns[patternIndex]
+            if needs is not None and present.isdisjoint(needs):
+                patternIndex, startIndex = patternIndex + 1, 0  # as if tried and not matched
+                continue
+            data, matched, startIndex = apply(pattern, data, patternIndex, startIndex)
+            if matched:
+                present = {n for n in self._needles if n in data}
+            else:
+                patternIndex += 1
+        return data
+
+
 class _HeadingLevels(Treeprocessor):
     """Shift every heading so that it sits below the page's own headings."""
 
@@ -150,6 +207,7 @@ def _image_to_link(image: etree.Element) -> None:
 
 class _OutpostExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_QuickInline(md), "inline", 20)
         md.treeprocessors.register(_HeadingLevels(md), "outpost_heading_levels", 0)
         # After `unescape`, so that it sees the sources as they will be written.
         md.treeprocessors.register(_SafeElements(md), "outpost_safe_elements", -1)
