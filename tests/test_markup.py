@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import os
 
+import markdown
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown.treeprocessors import InlineProcessor
 
+from generator.outputs import markup
 from generator.outputs.markup import MarkdownRenderer
 
 SCALE = int(os.environ.get("OUTPOST_PROPERTY_SCALE", "1"))
 
 
 def stock() -> MarkdownRenderer:
-    """A renderer with Python-Markdown's own inline processor: what the shortcuts must match."""
+    """A renderer on Python-Markdown's own classes, unguarded: what the shortcuts must match."""
     renderer = MarkdownRenderer()
-    md = renderer._md
-    md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    md = markdown.Markdown(extensions=[*markup.EXTENSIONS, markup._OutpostExtension()])
+    assert type(md.treeprocessors["inline"]) is InlineProcessor
+    renderer._md = md
+    renderer._levels = next(p for p in md.treeprocessors if isinstance(p, markup._HeadingLevels))
     return renderer
 
 
@@ -62,6 +66,21 @@ TRICKY = [
     ("| a | *b* |\n| - | - |\n| `c` | d |", None),
     ("*[HTML]: Hyper Text\n\nThe HTML spec", None),
     ("Plain words only, nothing to match.", "<p>Plain words only, nothing to match.</p>"),
+    # Block syntax, each in a block with and without the strings its processor looks for.
+    ("# Title\n\nText", "<h2>Title</h2>\n<p>Text</p>"),
+    ("Text\n## Title", "<p>Text</p>\n<h2>Title</h2>"),
+    ("> quoted\nlazy", "<blockquote>\n<p>quoted\nlazy</p>\n</blockquote>"),
+    ("a\n\n---\n\nb", "<p>a</p>\n<hr>\n<p>b</p>"),
+    ("a\n* * *\nb", "<p>a</p>\n<hr>\n<p>b</p>"),
+    ("Term\n:   Definition", "<dl>\n<dt>Term</dt>\n<dd>Definition</dd>\n</dl>"),
+    ("Time: 09:05 UTC", "<p>Time: 09:05 UTC</p>"),
+    ("a | b\n--|--\n1 | 2", None),
+    ("a | b but no table", "<p>a | b but no table</p>"),
+    ("Text\n[id]: /x\nmore [id]", None),
+    ("```\n<b> & `x`\n```", "<pre><code>&lt;b&gt; &amp; `x`\n</code></pre>"),
+    ("~~~python\nx = 1\n~~~", '<pre><code class="language-python">x = 1\n</code></pre>'),
+    ("<div>\nraw *html*\n</div>\n\nafter", None),
+    ("Fish &amp; chips &copy; & co", None),
 ]
 
 
@@ -79,6 +98,8 @@ PIECES = [
     *("&amp;", "&#38;", "#", "  \n", " \n", "\n", "\n\n", " ", "a", "word", "x_y", "1. ", "- "),
     *("<b>", "</b>", "<!-- c -->", "https://x.example/", "/p.png", "@", "ops@x.example", ":"),
     *('"t"', "[x]: /y", "*[HTML]: Hyper", "HTML", "|", "| - |", "```", "    ", "\t"),
+    *("\n# ", "\n> ", "\n---\n", "\n* * *", "\n:   ", "\n| a | b |\n| - | - |", "~~~"),
+    *("<div>", "</div>", "\n\n<p>", "&copy;", "=", "\n===", "+ ", "2) ", "]:", "\n[y]:/z"),
 ]
 
 
