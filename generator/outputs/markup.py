@@ -324,6 +324,9 @@ def _skip_needless(md: markdown.Markdown) -> None:
 def _test_if(
     needs: tuple[str, ...], test: Callable[[Any, str], bool]
 ) -> Callable[[Any, str], bool]:
+    if len(needs) == 1:  # most: spared the loop
+        need = needs[0]
+        return lambda parent, block: need in block and test(parent, block)
     return lambda parent, block: any(n in block for n in needs) and test(parent, block)
 
 
