@@ -6,12 +6,26 @@ import hashlib
 import html
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import markdown
 import nh3
+from markdown import inlinepatterns as ip
+from markdown.blockprocessors import (
+    BlockQuoteProcessor,
+    HashHeaderProcessor,
+    HRProcessor,
+    ReferenceProcessor,
+)
 from markdown.extensions import Extension
-from markdown.treeprocessors import Treeprocessor
+from markdown.extensions.abbr import AbbrBlockprocessor
+from markdown.extensions.def_list import DefListProcessor
+from markdown.extensions.fenced_code import FencedBlockPreprocessor
+from markdown.extensions.tables import TableProcessor
+from markdown.preprocessors import HtmlBlockPreprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.util import AtomicString, Registry
 
 # Footnotes are left out: their ids would collide between updates on one page.
 EXTENSIONS = ["tables", "fenced_code", "def_list", "abbr", "sane_lists"]
@@ -42,6 +56,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 # Dropped with everything inside them: their text is code, or never meant to be read.
 DROPPED = {"script", "style", "template", "iframe", "noscript", "object", "textarea", "title"}
 DROPPED |= {"xmp", "noembed", "noframes", "select", "svg", "math"}
+
+_T = TypeVar("_T")
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _LANGUAGE = re.compile(r"^language-[A-Za-z0-9_+#.-]+$")
@@ -104,6 +120,64 @@ def _finish(match: re.Match[str]) -> str:
     return match[0]
 
 
+# What every match of each stock inline pattern holds one of, by its regular expression:
+# a text holding none of them cannot match, so the pattern need not be tried on it. A pattern
+# not listed here (another Markdown version's) is always tried.
+_NEEDS = {
+    ip.BACKTICK_RE: ("`",),
+    ip.ESCAPE_RE: ("\\",),
+    ip.LINK_RE: ("[",),  # and REFERENCE_RE
+    ip.IMAGE_LINK_RE: ("![",),  # and IMAGE_REFERENCE_RE
+    ip.AUTOLINK_RE: ("<",),
+    ip.AUTOMAIL_RE: ("<",),
+    ip.LINE_BREAK_RE: ("  \n",),
+    ip.HTML_RE: ("<",),
+    ip.ENTITY_RE: ("&",),
+    r"\*|_": ("*", "_"),  # em_strong's delimiters
+}
+
+
+def _needs(pattern: object) -> tuple[str, ...] | None:
+    regex = getattr(pattern, "compiled_re", None)  # what InlineProcessor.__applyPattern searches
+    return _NEEDS.get(regex.pattern) if isinstance(regex, re.Pattern) else None
+
+
+class _QuickInline(InlineProcessor):
+    """The stock inline processor, skipping the patterns that a text cannot match.
+
+    Most updates are plain sentences: trying each of the ~13 patterns on every text node
+    was most of the work of inline processing.
+    """
+
+    _patterns: list[tuple[Any, tuple[str, ...] | None]] | None = None
+
+    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
+        if self._patterns is None:  # the patterns are all registered once the instance is made
+            self._patterns = [(pattern, _needs(pattern)) for pattern in self.inlinePatterns]
+            self._needles = {n for _, needs in self._patterns for n in needs or ()}
+        return super().run(tree, ancestors)
+
+    # Replaces InlineProcessor.__handleInline (name-mangled): the same loop, with the skip.
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
+        if isinstance(data, AtomicString):
+            return data
+        apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+        patterns = self._patterns or []
+        present = {n for n in self._needles if n in data}
+        startIndex = 0
+        while patternIndex < len(patterns):
+            pattern, needs = patterns[patternIndex]
+            if needs is not None and present.isdisjoint(needs):
+                patternIndex, startIndex = patternIndex + 1, 0  # as if tried and not matched
+                continue
+            data, matched, startIndex = apply(pattern, data, patternIndex, startIndex)
+            if matched:
+                present = {n for n in self._needles if n in data}
+            else:
+                patternIndex += 1
+        return data
+
+
 class _HeadingLevels(Treeprocessor):
     """Shift every heading so that it sits below the page's own headings."""
 
@@ -155,6 +229,120 @@ class _OutpostExtension(Extension):
         md.treeprocessors.register(_SafeElements(md), "outpost_safe_elements", -1)
 
 
+class _Registry(Registry[_T]):
+    """A registry that puts its items in order once, not on every loop over them."""
+
+    _items: list[_T] | None = None
+
+    def __iter__(self) -> Iterator[_T]:
+        if self._items is None:
+            self._items = list(super().__iter__())
+        return iter(self._items)
+
+    def register(self, item: _T, name: str, priority: float) -> None:
+        self._items = None
+        super().register(item, name, priority)
+
+    def deregister(self, name: str, strict: bool = True) -> None:
+        self._items = None
+        super().deregister(name, strict)
+
+
+def _reordered(registry: Registry[_T]) -> _Registry[_T]:
+    copy: _Registry[_T] = _Registry()
+    for entry in registry._priority:  # type: ignore[attr-defined]
+        copy.register(registry[entry.name], entry.name, entry.priority)
+    return copy
+
+
+class _Markdown(markdown.Markdown):
+    """Python-Markdown, with what it looks up for every block and element made cheaper.
+
+    Each conversion loops over the processors in several registries, and asks for each
+    element whether its tag is block-level (a list of ~50 tags).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # None of our extensions adds a block-level tag: the list is complete here.
+        self._block_level = frozenset(self.block_level_elements)
+        self.treeprocessors.register(_QuickInline(self), "inline", 20)
+        _skip_needless(self)
+
+    def build_parser(self) -> _Markdown:
+        super().build_parser()  # before extensions: they register into the copies
+        self.preprocessors = _reordered(self.preprocessors)
+        self.parser.blockprocessors = _reordered(self.parser.blockprocessors)
+        self.treeprocessors = _reordered(self.treeprocessors)
+        self.postprocessors = _reordered(self.postprocessors)
+        return self
+
+    def is_block_level(self, tag: Any) -> bool:
+        if isinstance(tag, str):
+            return tag.lower().rstrip("/") in self._block_level
+        return False
+
+
+# Processors that search a whole block (or text) for what each of these strings starts, and
+# do nothing when it is not there: they are not asked about a block (or text) without one.
+_BLOCK_TESTS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "table": (TableProcessor, ("|",)),  # a header row with a pipe
+    "hashheader": (HashHeaderProcessor, ("#",)),
+    "hr": (HRProcessor, ("-", "_", "*")),
+    "deflist": (DefListProcessor, (":",)),
+    "quote": (BlockQuoteProcessor, (">",)),
+}
+_BLOCK_RUNS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "abbr": (AbbrBlockprocessor, ("*[",)),  # `*[HTML]: …`
+    "reference": (ReferenceProcessor, ("]:",)),  # `[id]: …`
+}
+_PREPROCESSORS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "fenced_code_block": (FencedBlockPreprocessor, ("```", "~~~")),
+    "html_block": (HtmlBlockPreprocessor, ("<", "&")),  # tags, and the entities it keeps
+}
+
+
+def _skip_needless(md: markdown.Markdown) -> None:
+    """Guard the processors above (only Python-Markdown's own classes) with their strings.
+
+    On the instance (`setattr`: mypy refuses a method's assignment): the classes stay stock.
+    """
+    for name, (kind, needs) in _BLOCK_TESTS.items():
+        block_processor = md.parser.blockprocessors[name]
+        if type(block_processor) is kind:
+            setattr(block_processor, "test", _test_if(needs, block_processor.test))  # noqa: B010
+    for name, (kind, needs) in _BLOCK_RUNS.items():
+        block_processor = md.parser.blockprocessors[name]
+        if type(block_processor) is kind:
+            setattr(block_processor, "run", _run_if(needs, block_processor.run))  # noqa: B010
+    for name, (kind, needs) in _PREPROCESSORS.items():
+        preprocessor = md.preprocessors[name]
+        if type(preprocessor) is kind:
+            setattr(preprocessor, "run", _preprocess_if(needs, preprocessor.run))  # noqa: B010
+
+
+def _test_if(
+    needs: tuple[str, ...], test: Callable[[Any, str], bool]
+) -> Callable[[Any, str], bool]:
+    if len(needs) == 1:  # most: spared the loop
+        need = needs[0]
+        return lambda parent, block: need in block and test(parent, block)
+    return lambda parent, block: any(n in block for n in needs) and test(parent, block)
+
+
+def _run_if(
+    needs: tuple[str, ...], run: Callable[[Any, list[str]], Any]
+) -> Callable[[Any, list[str]], Any]:
+    """RUN, which takes the first of the blocks when it finds its syntax in it; else False."""
+    return lambda parent, blocks: any(n in blocks[0] for n in needs) and run(parent, blocks)
+
+
+def _preprocess_if(
+    needs: tuple[str, ...], run: Callable[[list[str]], list[str]]
+) -> Callable[[list[str]], list[str]]:
+    return lambda lines: run(lines) if any(n in line for line in lines for n in needs) else lines
+
+
 class MarkdownRenderer:
     """One reusable Markdown instance per build, with a cache: the same text renders once.
 
@@ -163,9 +351,7 @@ class MarkdownRenderer:
     """
 
     def __init__(self, lookup: Callable[[str], str | None] | None = None) -> None:
-        self._md = markdown.Markdown(
-            extensions=[*EXTENSIONS, _OutpostExtension()], output_format="html"
-        )
+        self._md = _Markdown(extensions=[*EXTENSIONS, _OutpostExtension()], output_format="html")
         self._levels = next(p for p in self._md.treeprocessors if isinstance(p, _HeadingLevels))
         self._lookup = lookup
         self._used: dict[str, str] = {}

@@ -45,6 +45,9 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # One environment per build: no template changes while it renders, so none is
+        # checked against its file again on each page.
+        auto_reload=False,
     )
     # The English labels, as the API shows them: for site themes that used them before catalogues.
     env.globals.update(
