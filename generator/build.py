@@ -11,6 +11,7 @@ entries, history is one page a month), so a build after one update stays small.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -29,9 +30,9 @@ import jinja2.bccache
 from generator.cache import CACHE_DIR, BuildCache, code_identity, digest_of
 from generator.config import CONFIG_FILE
 from generator.i18n import Messages, load_messages
-from generator.load import load_site
-from generator.model import Post, Site
-from generator.output import TreeWriter, file_digest, write_tree
+from generator.load import Parsed, PostFile, key_base, load_site, parse_file, post_key
+from generator.model import Post, Site, SiteConfig
+from generator.output import Entry, NewFiles, TreeWriter, file_digest, write_tree
 from generator.outputs.api import render_api
 from generator.outputs.badges import render_badges
 from generator.outputs.calendar import render_calendar
@@ -100,17 +101,20 @@ def build_site(
     if out is not None:
         check_out_folder(site_dir, out)
     store = cache if cache is not None else BuildCache(site_dir / CACHE_DIR)
+    writing = out is not None and not (compress or manifest or sign_key)
+    writer = _Writer(out, site_dir / CACHE_DIR / TREES, store) if writing and out else None
     try:
-        site, problems = load_site(site_dir, now, drafts, store)
+        keep = out is None and cache is not None  # `serve`: no folder to take them from
+        options = (base_url or "", str(drafts))
+        early = EarlyWorkers(site_dir, now, drafts, base_url, store, options, writer)
+        site, problems = load_site(site_dir, now, drafts, store, read_many=early.read)
         if site is None:
             raise OutpostError(problems)
-        if base_url:
-            config = dataclasses.replace(site.config, base_url=base_url.rstrip("/") + "/")
-            site = dataclasses.replace(site, config=config)
+        site = _with_base_url(site, base_url)
         theme = find_theme(site_dir, site.config.theme)
-        keep = out is None and cache is not None  # `serve`: no folder to take them from
-        build = Build(site, theme, site_dir, store, (base_url or "", str(drafts)), keep)
-        if out is None or compress or manifest or sign_key:
+        build = Build(site, theme, site_dir, store, options, keep)
+        build.rendered += early.rendered
+        if writer is None:
             files = dict(sorted(build.files(need_bytes=lambda path, digest: True)))
             if compress:
                 files = compress_files(files)
@@ -122,7 +126,7 @@ def build_site(
                 write_tree(files, out)
             paths = tuple(files)
         else:
-            paths = build.write(out, site_dir / CACHE_DIR / TREES)
+            paths = build.write(writer.get())
             files = {}
         store.add_markdown(build.markdown.used)
         posts = (*site.incidents, *site.maintenance)
@@ -130,8 +134,121 @@ def build_site(
         seconds = time.perf_counter() - started
         return BuildResult(paths, files if out is None else {}, problems, seconds, build.rendered)
     finally:
+        if writer is not None and writer.made is not None:
+            writer.made.close()
         if cache is None:
             store.close()
+
+
+def _with_base_url(site: Site, base_url: str | None) -> Site:
+    if not base_url:
+        return site
+    config = dataclasses.replace(site.config, base_url=base_url.rstrip("/") + "/")
+    return dataclasses.replace(site, config=config)
+
+
+class _Writer:
+    """The tree writer for OUT, made when first needed: it takes the spare tree as it starts."""
+
+    def __init__(self, out: Path, trees: Path, store: BuildCache) -> None:
+        self.out, self.trees, self.store = out, trees, store
+        self.made: TreeWriter | None = None
+
+    def get(self) -> TreeWriter:
+        if self.made is None:
+            self.made = TreeWriter(self.out, self.trees / _folder_key(self.out), self.store)
+        return self.made
+
+
+class EarlyWorkers:
+    """Post files parsed and their own files made in worker processes, while the site loads.
+
+    A cold build has thousands of files to parse and as many posts to render. The workers
+    are forked before any post is in memory (so that they share little and copy less), and
+    each parses its files and renders their posts with a site that has the config alone:
+    what a post's page reads beyond that (a theme could list other posts there) is thrown
+    away and made again once the whole site is loaded. When the build writes a folder, the
+    workers write each post's files into the new tree themselves.
+    """
+
+    def __init__(
+        self,
+        site_dir: Path,
+        now: datetime,
+        drafts: bool,
+        base_url: str | None,
+        store: BuildCache,
+        options: tuple[str, ...],
+        writer: _Writer | None,
+    ) -> None:
+        self.site_dir, self.now, self.drafts, self.base_url = site_dir, now, drafts, base_url
+        self.store, self.options, self.writer = store, options, writer
+        self.rendered = 0
+        self.workers = 1
+
+    def read(
+        self, config: SiteConfig, files: list[PostFile]
+    ) -> Iterator[tuple[PostFile, Parsed]] | None:
+        """FILES parsed by the workers, as they finish them; None when too few to be worth it."""
+        self.workers = min(os.cpu_count() or 1, 8)
+        if len(files) < PARALLEL_FROM or self.workers < 2:
+            return None
+        shell = _with_base_url(
+            Site(config=config, incidents=(), maintenance=(), now=self.now), self.base_url
+        )
+        theme = find_theme(self.site_dir, shell.config.theme)
+        build = Build(shell, theme, self.site_dir, self.store, self.options)
+        env = build.pages.env
+        for name in env.list_templates(extensions=("html", "xml", "txt")):
+            with suppress(jinja2.TemplateError):  # reported when rendered, where it belongs
+                env.get_template(name)  # compiled once, here, for every worker
+        tree = self.writer.get() if self.writer is not None else None
+        base = key_base(self.site_dir)
+        batches = [files[start : start + BATCH] for start in range(0, len(files), BATCH)]
+        return self._run(build, tree, base, batches)
+
+    def _run(
+        self, build: Build, tree: TreeWriter | None, base: str, batches: list[list[PostFile]]
+    ) -> Iterator[tuple[PostFile, Parsed]]:
+        """Each file parsed, as the workers finish them: the site keeps each post as it comes."""
+        global _EARLY
+        staging = tree.staging if tree is not None else None
+        new_files = NewFiles(staging, tree.recycled) if tree is not None and staging else None
+        _EARLY = (build, new_files, self.drafts)
+        gc.freeze()  # the parent's objects as they are: a worker's collector leaves them alone
+        context = multiprocessing.get_context("fork")
+        try:
+            with context.Pool(self.workers, initializer=_start_worker, initargs=(build,)) as pool:
+                for made, markdown in pool.imap_unordered(_parse_and_render, batches):
+                    self.store.add_markdown(markdown)
+                    for file, parsed, outputs in made:
+                        if outputs is not None and parsed.content is not None:
+                            key = build._key(file.kind, post_key(base, file, parsed.content))
+                            assert key is not None
+                            self._keep(key, tree, outputs)
+                        yield file, parsed
+        finally:
+            _EARLY = None
+            gc.unfreeze()
+
+    def _keep(self, key: str, tree: TreeWriter | None, outputs: _Made) -> None:
+        """A post's files, made by a worker, where the build will look for them."""
+        self.rendered += 1
+        now = self.now.isoformat() if outputs.now else None
+        keep = outputs.files is not None  # in memory: kept there until the build takes them
+        self.store.add_outputs(key, now, outputs.files or {}, keep, digests=outputs.digests)
+        if tree is not None and outputs.entries is not None:
+            tree.present.update(outputs.entries)
+
+
+@dataclass
+class _Made:
+    """A post's own files as a worker made them: on disk (ENTRIES) or in memory (FILES)."""
+
+    digests: dict[str, str]
+    entries: dict[str, Entry] | None
+    files: dict[str, bytes] | None
+    now: bool  # whether they depend on the build's time
 
 
 class Build:
@@ -183,21 +300,17 @@ class Build:
             assert data is not None
             yield path, data
 
-    def write(self, out: Path, trees: Path) -> tuple[str, ...]:
-        """Write every file into OUT (swapped in whole); only what changed is written."""
-        writer = TreeWriter(out, trees / _folder_key(out), self.store)
-        try:
-            paths = []
-            for path, data, digest in self._all(lambda p, d: not writer.have(p, d)):
-                if data is None:
-                    writer.keep(path, digest)
-                else:
-                    writer.put(path, data, digest)
-                paths.append(path)
-            writer.finish()
-            return tuple(sorted(paths))
-        finally:
-            writer.close()
+    def write(self, writer: TreeWriter) -> tuple[str, ...]:
+        """Write every file with WRITER (swapped in whole); only what changed is written."""
+        paths = []
+        for path, data, digest in self._all(lambda p, d: not writer.have(p, d)):
+            if data is None:
+                writer.keep(path, digest)
+            else:
+                writer.put(path, data, digest)
+            paths.append(path)
+        writer.finish()
+        return tuple(sorted(paths))
 
     def _all(
         self, need_bytes: Callable[[str, str], bool]
@@ -352,9 +465,44 @@ class Build:
 _WORK: tuple[Build, list[Post]] | None = None
 
 
-def _start_worker() -> None:
-    assert _WORK is not None
-    _WORK[0].store.reopen()  # a database connection must not cross a fork
+def _start_worker(build: Build | None = None) -> None:
+    build = build or (_WORK[0] if _WORK is not None else None)
+    assert build is not None
+    build.store.reopen()  # a database connection must not cross a fork
+
+
+_EARLY: tuple[Build, NewFiles | None, bool] | None = None
+
+
+def _parse_and_render(
+    files: list[PostFile],
+) -> tuple[list[tuple[PostFile, Parsed, _Made | None]], dict[str, str]]:
+    """Each of FILES parsed, and its post's own files made unless the post is not shown."""
+    assert _EARLY is not None
+    build, new_files, drafts = _EARLY
+    build.markdown.forget()
+    config, now = build.site.config, build.site.now
+    done: list[tuple[PostFile, Parsed, _Made | None]] = []
+    for file in files:
+        parsed = parse_file(file, config, now, keep=True)
+        post, made = parsed.post, None
+        shown = post is not None and (drafts or not post.draft)
+        if post is not None and shown and not any(p.is_error for p in parsed.problems):
+            files_made, read = build.render_post(post)
+            if read <= {"config", "now"}:
+                digests = {path: file_digest(data) for path, data in files_made.items()}
+                if new_files is None:
+                    made = _Made(digests, None, files_made, "now" in read)
+                else:
+                    entries = {
+                        path: new_files.write(path, data, digests[path])
+                        for path, data in files_made.items()
+                    }
+                    made = _Made(digests, entries, None, "now" in read)
+        if parsed.record is not None:
+            parsed = dataclasses.replace(parsed, post=None)  # it travels once, in the record
+        done.append((file, parsed, made))
+    return done, build.markdown.used
 
 
 def _render_batch(

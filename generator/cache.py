@@ -130,11 +130,18 @@ class BuildCache:
             with suppress(Exception):  # an entry from elsewhere that will not load: read anew
                 self._posts.setdefault(key, pickle.loads(data))
 
-    def add_post(self, key: str, value: Any) -> None:
+    def has_posts(self) -> bool:
+        """Whether any post is kept (a cold build need not look)."""
+        if self._db is not None and not self._loaded_posts:
+            self._load_posts()
+        return bool(self._posts)
+
+    def add_post(self, key: str, value: Any, data: bytes | None = None) -> None:
+        """Keep VALUE under KEY; DATA is VALUE pickled, when a worker did that already."""
         self._used["posts"].add(key)
         self._posts[key] = value
         if self._db is not None:
-            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            data = data or pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             self._execute("INSERT OR REPLACE INTO posts VALUES (?, ?)", key, data)
 
     # --- what post files held when last read, by what `stat` said of them ---
@@ -181,13 +188,20 @@ class BuildCache:
         return found[1]
 
     def add_outputs(
-        self, key: str, now: str | None, files: dict[str, bytes], keep: bool = False
+        self,
+        key: str,
+        now: str | None,
+        files: dict[str, bytes],
+        keep: bool = False,
+        digests: dict[str, str] | None = None,
     ) -> Outputs:
         """Keep FILES' digests under KEY (their bytes too, in memory, with KEEP).
 
-        NOW is the build's time when they depend on it.
+        NOW is the build's time when they depend on it. DIGESTS, when given, are the files'
+        digests (FILES may then be empty: the files are on disk already).
         """
-        digests = {path: file_digest(data) for path, data in files.items()}
+        if digests is None:
+            digests = {path: file_digest(data) for path, data in files.items()}
         outputs = Outputs(digests, files if keep else None)
         self._used["outputs"].add(key)
         self._outputs[key] = self._new_outputs[key] = (now, outputs)

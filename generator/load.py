@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import pickle
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from generator.cache import BuildCache, code_identity, digest_of
 from generator.config import CONFIG_FILE, load_config
@@ -15,22 +19,44 @@ from generator.problems import Problem, error, sort_problems
 
 
 def load_site(
-    site_dir: Path, now: datetime, drafts: bool = False, cache: BuildCache | None = None
+    site_dir: Path,
+    now: datetime,
+    drafts: bool = False,
+    cache: BuildCache | None = None,
+    read_many: ReadMany | None = None,
 ) -> tuple[Site | None, list[Problem]]:
     """Read site.yaml and every post; None when anything has an error.
 
     With CACHE, a post file read before (the same bytes, path, site.yaml and Outpost) is
-    taken from it rather than parsed again.
+    taken from it rather than parsed again. READ_MANY, when given, is offered the files that
+    must be parsed.
     """
     config, problems = load_config(site_dir)
     if config is None:
         return None, sort_problems(problems)
-    posts: dict[str, list[Incident | Maintenance]] = {kind: [] for kind in KINDS}
     reader = PostReader(site_dir, config, now, cache)
+    found: dict[PostFile, tuple[Post | None, list[Problem]]] = {}
+    todo: list[PostFile] = []
     for kind in KINDS:
-        for post in load_posts(site_dir, kind, reader, problems):
-            if isinstance(post, (Incident, Maintenance)) and (drafts or not post.draft):
-                posts[kind].append(post)
+        for file in post_files_of(site_dir, kind, problems):
+            kept = reader.kept(file)
+            if kept is None:
+                todo.append(file)
+            else:
+                found[file] = kept
+    parsed = read_many(config, todo) if read_many is not None and todo else None
+    if parsed is not None:
+        for file, result in parsed:
+            found[file] = reader.keep(file, result)
+    else:
+        for file in todo:
+            found[file] = reader.keep(file, parse_file(file, config, now))
+    posts: dict[str, list[Incident | Maintenance]] = {kind: [] for kind in KINDS}
+    for file in sorted(found, key=lambda f: (KINDS.index(f.kind), f.shown)):
+        post, post_problems = found[file]
+        problems.extend(post_problems)
+        if isinstance(post, (Incident, Maintenance)) and (drafts or not post.draft):
+            posts[file.kind].append(post)
     if any(p.is_error for p in problems):
         return None, sort_problems(problems)
     incidents = sorted(
@@ -76,24 +102,80 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
     return Path(entry.path).is_file() if entry.is_symlink() else entry.is_file()
 
 
-def load_posts(
-    site_dir: Path, kind: str, reader: PostReader, problems: list[Problem]
-) -> list[Post]:
-    """Read every post of KIND in SITE_DIR, adding to PROBLEMS; those with errors left out."""
+@dataclass(frozen=True)
+class PostFile:
+    """A post file: its kind, where it is, how problems name it, and its post's slug."""
+
+    kind: str
+    path: str
+    shown: str  # relative to the site folder, as writers know it
+    slug: str
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What reading a post file found, with what the cache needs to know it again."""
+
+    post: Post | None
+    problems: tuple[Problem, ...]
+    content: str | None  # the digest of its bytes; None when it could not be read
+    signature: str | None  # what `stat` said of it, when it can be trusted next time
+    record: bytes | None = None  # the post as the cache keeps it, when it can be kept
+
+
+# Parses the post files it is given, elsewhere (the build's worker processes): each file with
+# what `parse_file` makes of it, in any order. None: too few to be worth it, read them here.
+ReadMany = Callable[[SiteConfig, list[PostFile]], Iterable[tuple[PostFile, Parsed]] | None]
+
+
+def post_files_of(site_dir: Path, kind: str, problems: list[Problem]) -> list[PostFile]:
+    """The post files of KIND; a link to outside the site is a problem, not a file."""
     folder = site_dir / "content" / kind
     # A file that is no link is where its folder is: the folder is resolved once, not each file.
     folder_inside = is_inside(folder, site_dir)
-    posts: list[Post] = []
+    files = []
     for entry in _post_entries(folder):
-        shown = f"content/{kind}/{entry.name}"  # relative to the site folder, as writers know it
+        shown = f"content/{kind}/{entry.name}"
         if not (is_inside(Path(entry.path), site_dir) if entry.is_symlink() else folder_inside):
             problems.append(error(shown, 1, LINKED_OUT))
             continue
-        post, found = reader.read(kind, entry.path, shown, entry.name.removesuffix(".md"))
-        problems.extend(found)
-        if post is not None:
-            posts.append(post)
-    return posts
+        files.append(PostFile(kind, entry.path, shown, entry.name.removesuffix(".md")))
+    return files
+
+
+def parse_file(file: PostFile, config: SiteConfig, now: datetime, keep: bool = False) -> Parsed:
+    """Read and parse FILE; with KEEP, the post pickled as the cache keeps it (for a worker)."""
+    try:
+        stat: os.stat_result | None = os.stat(file.path)
+    except OSError:
+        stat = None
+    try:
+        # Unbuffered: the file is read whole at once, and a buffer would cost more than that.
+        with open(file.path, "rb", buffering=0) as handle:
+            raw = handle.read()
+    except OSError as exc:
+        return Parsed(None, (error(file.shown, 1, f"cannot read: {exc.strerror}"),), None, None)
+    post, problems = parse_post(file.kind, file.shown, file.slug, raw, config, now)
+    signature = _signature(stat) if stat is not None and _settled(stat) else None
+    record = None
+    if keep and post is not None and _keepable(post, now):
+        record = pickle.dumps(_record(post, problems), protocol=pickle.HIGHEST_PROTOCOL)
+    return Parsed(post, tuple(problems), digest_of(raw), signature, record)
+
+
+def _latest(post: Post) -> datetime | None:
+    return max((u.when for u in post.updates), default=None)
+
+
+def _keepable(post: Post, now: datetime) -> bool:
+    """A post is kept only when none of its updates was in the future when it was read:
+    the warning about one depends on the time."""
+    latest = _latest(post)
+    return latest is None or latest <= now + CLOCK_SKEW
+
+
+def _record(post: Post, problems: list[Problem] | tuple[Problem, ...]) -> tuple[Any, ...]:
+    return (post, tuple(problems), _latest(post))
 
 
 class PostReader:
@@ -103,72 +185,84 @@ class PostReader:
         self, site_dir: Path, config: SiteConfig, now: datetime, cache: BuildCache | None
     ) -> None:
         self.config, self.now, self.cache = config, now, cache
-        self.base = ""
-        if cache is not None:
-            try:
-                site_yaml = (site_dir / CONFIG_FILE).read_bytes()
-            except OSError:
-                site_yaml = b""
-            self.base = digest_of(code_identity(), site_yaml)
+        self.base = key_base(site_dir) if cache is not None else ""
 
-    def read(
-        self, kind: str, path: str, shown: str, slug: str
-    ) -> tuple[Post | None, list[Problem]]:
-        """Read the file at PATH, named SHOWN in problems, as the post SLUG of KIND."""
+    def read(self, file: PostFile) -> tuple[Post | None, list[Problem]]:
+        """The post in FILE and its problems."""
+        kept = self.kept(file)
+        return (
+            kept if kept is not None else self.keep(file, parse_file(file, self.config, self.now))
+        )
+
+    def kept(self, file: PostFile) -> tuple[Post | None, list[Problem]] | None:
+        """FILE's post from the cache, when `stat` says the file is as it was; else None."""
         cache = self.cache
         if cache is None:
-            data = self._bytes(path, shown)
-            if isinstance(data, Problem):
-                return None, [data]
-            return parse_post(kind, shown, slug, data, self.config, self.now)
+            return None
         # A file that `stat` says is as it was when last read is not read again.
         try:
-            stat = os.stat(path)
+            stat = os.stat(file.path)
         except OSError:
-            stat = None
-        signature = _signature(stat) if stat else None
-        content = cache.file_digest(shown, signature) if signature else None
-        key = self._key(kind, shown, content) if content else None
-        kept = cache.post(key) if key else None
-        raw: bytes | None = None
-        if key is None or kept is None:
-            read = self._bytes(path, shown)
-            if isinstance(read, Problem):
-                return None, [read]
-            raw, content = read, digest_of(read)
-            if stat is not None and signature and _settled(stat):
-                cache.set_file_digest(shown, signature, content)
-            key = self._key(kind, shown, content)
-            kept = cache.post(key)
-        # A post is kept only when none of its updates was in the future when it was read,
-        # and taken only while that is still so: the warning about one depends on the time.
-        if kept is not None and (kept[2] is None or kept[2] <= self.now + CLOCK_SKEW):
-            post, problems = kept[0], list(kept[1])
-        else:
-            if raw is None:
-                read = self._bytes(path, shown)
-                if isinstance(read, Problem):
-                    return None, [read]
-                raw = read
-            post, problems = parse_post(kind, shown, slug, raw, self.config, self.now)
-            latest = max((u.when for u in post.updates), default=None) if post else None
-            if post is not None and (latest is None or latest <= self.now + CLOCK_SKEW):
-                cache.add_post(key, (post, tuple(problems), latest))
-        if post is not None:
-            cache.set_source_key(kind, post.slug, key)
-        return post, problems
+            return None
+        signature = _signature(stat)
+        content = cache.file_digest(file.shown, signature)
+        if content is None and cache.has_posts():  # touched, or checked out afresh: read it
+            try:
+                with open(file.path, "rb", buffering=0) as handle:
+                    content = digest_of(handle.read())
+            except OSError:
+                return None
+            if _settled(stat):
+                cache.set_file_digest(file.shown, signature, content)
+        return self._kept(file, content) if content is not None else None
 
-    def _key(self, kind: str, shown: str, content: str) -> str:
-        return digest_of(self.base, kind, shown, content)
+    def _kept(self, file: PostFile, content: str) -> tuple[Post | None, list[Problem]] | None:
+        assert self.cache is not None
+        key = self.key(file, content)
+        kept = self.cache.post(key)
+        # Taken only while none of its updates is in the future: the warning depends on it.
+        if kept is None or (kept[2] is not None and kept[2] > self.now + CLOCK_SKEW):
+            return None
+        self.cache.set_source_key(file.kind, kept[0].slug, key)
+        return kept[0], list(kept[1])
 
-    @staticmethod
-    def _bytes(path: str, shown: str) -> bytes | Problem:
-        try:
-            # Unbuffered: the file is read whole at once, and a buffer would cost more than that.
-            with open(path, "rb", buffering=0) as file:
-                return file.read()
-        except OSError as exc:
-            return error(shown, 1, f"cannot read: {exc.strerror}")
+    def keep(self, file: PostFile, parsed: Parsed) -> tuple[Post | None, list[Problem]]:
+        """What PARSED found in FILE, kept in the cache for the next build."""
+        cache, content = self.cache, parsed.content
+        if cache is None or content is None:
+            post = pickle.loads(parsed.record)[0] if parsed.record is not None else parsed.post
+            return post, list(parsed.problems)
+        if parsed.signature is not None:
+            cache.set_file_digest(file.shown, parsed.signature, content)
+        key = self.key(file, content)
+        post = parsed.post
+        if parsed.record is not None:  # from a worker, which sends the post this way alone
+            record = pickle.loads(parsed.record)
+            post = record[0]
+            cache.add_post(key, record, parsed.record)
+            cache.set_source_key(file.kind, post.slug, key)
+        elif post is not None:
+            if _keepable(post, self.now):
+                cache.add_post(key, _record(post, parsed.problems))
+            cache.set_source_key(file.kind, post.slug, key)
+        return post, list(parsed.problems)
+
+    def key(self, file: PostFile, content: str) -> str:
+        return post_key(self.base, file, content)
+
+
+def key_base(site_dir: Path) -> str:
+    """What every post's cache key starts from: Outpost itself and the site's config."""
+    try:
+        site_yaml = (site_dir / CONFIG_FILE).read_bytes()
+    except OSError:
+        site_yaml = b""
+    return digest_of(code_identity(), site_yaml)
+
+
+def post_key(base: str, file: PostFile, content: str) -> str:
+    """The cache key of FILE's post when its bytes have the digest CONTENT."""
+    return digest_of(base, file.kind, file.shown, content)
 
 
 def _signature(stat: os.stat_result) -> str:

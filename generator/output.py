@@ -82,6 +82,33 @@ def write_tree(files: dict[str, bytes], out: Path) -> None:
         writer.close()
 
 
+class NewFiles:
+    """Writes files into a tree that a TreeWriter is making, from another process.
+
+    For the build's worker processes: the TreeWriter's `present` takes the entries `write`
+    returns. RECYCLED says whether the tree began as the spare (whose files are replaced).
+    """
+
+    def __init__(self, root: Path, recycled: bool) -> None:
+        self.root, self.recycled = f"{root}/", recycled
+        self.folders: set[str] = set()
+
+    def write(self, path: str, data: bytes, digest: str) -> Entry:
+        """Write DATA as a new file at PATH (replacing, never changing, one there); its entry."""
+        target = self.root + path
+        if self.recycled:
+            with suppress(FileNotFoundError):
+                os.unlink(target)  # the spare's copy, maybe linked from another tree
+        folder = path.rpartition("/")[0]
+        if folder and folder not in self.folders:
+            os.makedirs(self.root + folder, exist_ok=True)
+            self.folders.add(folder)
+        with open(target, "xb") as handle:
+            handle.write(data)
+            stat = os.fstat(handle.fileno())
+        return Entry(digest, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
 class TreeWriter:
     """Makes the next OUT beside it from the spare tree in SPARES (a folder) when there is one.
 

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite, run_outpost
@@ -19,6 +20,7 @@ from generator.build import build_site
 from generator.cache import CACHE_DIR, DATABASE
 from generator.output import TreeWriter
 from generator.outputs.markup import MarkdownRenderer
+from generator.problems import OutpostError
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 FIRST = "content/incidents/2026-11-29-login-failures.md"
@@ -266,7 +268,9 @@ def test_compiled_templates_follow_their_sources_and_survive_damage(
     template = site / "themes/mine/templates/incident.html"
     template.parent.mkdir(parents=True)
     page = "incidents/2026-11-29-login-failures/index.html"
-    body = '{% extends "base.html" %}{% block main %}<h1>{{ incident.title }}WORD</h1>{% endblock %}'
+    body = (
+        '{% extends "base.html" %}{% block main %}<h1>{{ incident.title }}WORD</h1>{% endblock %}'
+    )
     out = site / "public"
     for word in ("one", "two"):  # the same size, as an edit in place often is
         template.write_text(body.replace("WORD", word))
@@ -325,6 +329,76 @@ def test_workers_make_what_one_process_makes(
     assert tree(out) == cold(site, tmp_path)  # in one process
 
 
+def many_posts(site: Path) -> None:
+    for day in range(1, 12):
+        write(
+            f"content/incidents/2026-10-{day:02d}-outage.md",
+            INCIDENT.replace("2026-11-29", f"2026-10-{day:02d}"),
+        )(site)
+
+
+LISTING = (
+    '{% extends "base.html" %}{% block main %}<h1>{{ incident.title }}</h1>'
+    "{% for other in site.incidents %}<p>{{ other.title }}</p>{% endfor %}{% endblock %}"
+)
+
+
+@pytest.mark.parametrize(
+    "case", ["a new tree", "a recycled spare", "in memory", "a theme listing posts", "drafts"]
+)
+def test_early_workers_make_what_one_process_makes(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    # Workers forked before the site is loaded parse and render with the config alone.
+    many_posts(site)
+    options: dict[str, object] = {}
+    out = site / "public"
+    if case == "a recycled spare":  # every post read anew, into the output before last
+        build_site(site, out, NOW)
+        build_site(site, out, NOW)
+        replace("site.yaml", "title: Example Status", "title: Acme Status")(site)
+    if case == "a theme listing posts":
+        (site / "site.yaml").write_text(SITE_YAML + "theme: mine\n")
+        write("themes/mine/templates/incident.html", LISTING)(site)
+    if case == "drafts":
+        replace(SECOND, "title:", "draft: true\ntitle:")(site)
+        options = {"drafts": True}
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(build_module, "BATCH", 3)
+    if case == "in memory":
+        made = build_site(site, None, NOW).files
+    else:
+        build_site(site, out, NOW, **options)  # type: ignore[arg-type]
+        made = tree(out)
+    monkeypatch.undo()
+    assert made == cold(site, tmp_path, **options)  # in one process
+    if case == "a theme listing posts":
+        assert b"<p>Slow search</p>" in made["incidents/2026-10-03-outage/index.html"]
+    assert not list(site.glob(".outpost-new-*"))
+
+
+def test_early_workers_meeting_an_error_leave_the_output_as_it_was(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many_posts(site)
+    out = site / "public"
+    build_site(site, out, NOW)
+    build_site(site, out, NOW)
+    before = tree(out)
+    replace("site.yaml", "title: Example Status", "title: Acme Status")(site)
+    replace("content/incidents/2026-10-05-outage.md", "## 2026-10-05 09:05", "## 2026-13-05 09:05")(
+        site
+    )
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(build_module, "BATCH", 3)
+    with pytest.raises(OutpostError) as raised:
+        build_site(site, out, NOW)
+    errors = [p.path for p in raised.value.problems if p.is_error]
+    assert errors == ["content/incidents/2026-10-05-outage.md"]
+    assert tree(out) == before
+    assert not list(site.glob(".outpost-new-*"))
+
+
 def test_check_reads_through_the_cache_and_leaves_the_build_warm(site: Path) -> None:
     out = site / "public"
     build_site(site, out, NOW)
@@ -343,13 +417,12 @@ def test_a_post_file_that_stat_says_is_unchanged_is_not_read_again(
     monkeypatch.setattr(load_module, "_settled", lambda stat: True)  # as if written long ago
     build_site(site, None, NOW)
     read: list[str] = []
-    read_bytes = load_module.PostReader._bytes
 
-    def counted(path: str, shown: str) -> bytes | load_module.Problem:
+    def counted(path: str, *args: Any, **kwargs: Any) -> Any:
         read.append(os.path.basename(path))
-        return read_bytes(path, shown)
+        return open(path, *args, **kwargs)
 
-    monkeypatch.setattr(load_module.PostReader, "_bytes", staticmethod(counted))
+    monkeypatch.setattr(load_module, "open", counted, raising=False)  # before the built-in
     build_site(site, None, NOW)
     # Only the window, whose updates are still to come: a post warned about is never kept.
     assert [name for name in read if name.endswith(".md")] == ["2026-12-06-database-upgrade.md"]
