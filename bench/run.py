@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -231,7 +232,11 @@ def tools(root: Path, incidents: int, updates: int) -> list[Tool]:
 
 
 def serve_latency(site: Path, edited: Path, runs: int) -> list[float]:
-    """Seconds from saving an incident file to `outpost serve` serving the rebuilt site."""
+    """Seconds from saving an incident file to `outpost serve` serving its new page.
+
+    The page is asked for over HTTP every few milliseconds until it holds the new text, as a
+    writer's browser would show it: that is the time the writer waits.
+    """
     process = subprocess.Popen(
         [sys.executable, "-m", "generator", "serve", "--port", "0", "--now", NOW],
         cwd=site,
@@ -241,18 +246,28 @@ def serve_latency(site: Path, edited: Path, runs: int) -> list[float]:
     )
     assert process.stdout is not None
     try:
-        wait_for_line(process.stdout, "Serving ")
+        serving = wait_for_line(process.stdout, "Serving ")
+        page = serving.split()[1] + f"incidents/{edited.stem}/"
         found = []
         for index in range(runs):
+            marker = f"Serve benchmark edit {index}."
+            time.sleep(1)  # the last rebuild is over, and the edit is a new burst of changes
             saved = time.perf_counter()
             with edited.open("a") as handle:
-                handle.write(f"\nServe benchmark edit {index}.\n")
-            wait_for_line(process.stdout, "rebuilt in ")
+                handle.write(f"\n{marker}\n")
+            while marker.encode() not in fetch(page):
+                time.sleep(0.002)
             found.append(time.perf_counter() - saved)
+            wait_for_line(process.stdout, "rebuilt in ")  # and the whole site with it
         return found
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return bytes(response.read())
 
 
 def wait_for_line(stream: object, start: str, timeout: float = 600) -> str:
