@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import Message
 from pathlib import Path
 from typing import IO, Any
@@ -21,7 +22,9 @@ from typing import IO, Any
 import pytest
 
 from generator.serve import QUIET, Debounce, count_changed, find_file, with_reload
-from tests.conftest import INCIDENT, MakeSite, run_outpost
+from generator.serve.http import Live
+from generator.serve.watch import Builder
+from tests.conftest import INCIDENT, SITE_YAML, MakeSite, run_outpost
 
 WAIT = 10.0  # seconds: generous, since every wait ends as soon as its event arrives
 POST = "content/incidents/2026-11-29-login-failures.md"
@@ -311,10 +314,15 @@ def test_pages_get_reload_script_and_events_announce_rebuilds(
         assert next_event(events) == ("build", shown.group(1))
         write(site, POST, update("Reload me."))
         kind, build = next_event(events)
-    assert kind == "build" and build != shown.group(1)
-    fresh = server.fetch(PAGE).text
-    assert "Reload me." in fresh
-    assert (script_tag := SCRIPT.search(fresh)) and script_tag.group(1) == build
+        assert kind == "build" and build != shown.group(1)
+        server.wait_for(REBUILT, "stdout")
+        fresh = server.fetch(PAGE).text
+        assert "Reload me." in fresh
+        # The post's own page is served first, then the whole site: two builds to announce.
+        script_tag = SCRIPT.search(fresh)
+        assert script_tag
+        if script_tag.group(1) != build:
+            assert next_event(events) == ("build", script_tag.group(1))
 
 
 def next_event(stream: Any) -> tuple[str, str]:
@@ -393,3 +401,64 @@ def test_count_changed() -> None:
     old = {"a": b"1", "b": b"2", "c": b"3"}
     assert count_changed(old, {"a": b"1", "b": b"two", "d": b"4"}) == 3
     assert count_changed(old, dict(old)) == 0
+
+
+# --- the post's own page first ---
+
+
+def builder_for(site: Path, now: str = "2026-12-01T00:00:00+00:00") -> tuple[Builder, Live]:
+    live = Live()
+    builder = Builder(site, False, datetime.fromisoformat(now), "http://127.0.0.1:8000/", live)
+    builder.build(first=True)
+    return builder, live
+
+
+def test_an_edited_post_is_served_before_the_pages_that_list_it(make_site: MakeSite) -> None:
+    site = make_site({POST: INCIDENT})
+    builder, live = builder_for(site)
+    before = live.current
+    write(site, POST, update("Seen first."))
+    changed = frozenset({(site / POST).resolve(), (site / "content/incidents/4913").resolve()})
+    builder.serve_posts_first(changed, before)
+    first = live.current
+    assert first.build != before.build
+    assert b"Seen first." in first.files[PAGE + "index.html"]
+    assert b"Seen first." in first.files[PAGE + "feed.atom"]
+    assert first.files["index.html"] == before.files["index.html"]  # listed by the whole build
+    assert first.files.keys() == before.files.keys()
+    builder.build(first=False, changed=changed)
+    whole = live.current
+    assert b"Seen first." in whole.files["feed.atom"]
+    # What was served first is what the whole build makes.
+    assert first.files[PAGE + "index.html"] == whole.files[PAGE + "index.html"]
+    assert first.files[PAGE + "feed.atom"] == whole.files[PAGE + "feed.atom"]
+
+
+@pytest.mark.parametrize(
+    "case", ["an error", "the config", "a theme listing posts on a post's page", "a draft"]
+)
+def test_only_a_post_page_that_depends_on_the_post_alone_is_served_first(
+    make_site: MakeSite, case: str
+) -> None:
+    site = make_site({POST: INCIDENT})
+    changed = {(site / POST).resolve()}
+    if case == "a theme listing posts on a post's page":
+        (site / "site.yaml").write_text(SITE_YAML + "theme: mine\n")
+        template = site / "themes/mine/templates/incident.html"
+        template.parent.mkdir(parents=True)
+        template.write_text(
+            '{% extends "base.html" %}{% block main %}{{ incident.title }}'
+            "{% for other in site.incidents %}{{ other.title }}{% endfor %}{% endblock %}"
+        )
+    builder, live = builder_for(site)
+    before = live.current
+    text = update("Not first.")
+    if case == "an error":
+        text = text.replace("impact: major", "impact: catastrophic")
+    if case == "the config":
+        changed.add((site / "site.yaml").resolve())
+    if case == "a draft":
+        text = text.replace("impact: major", "impact: major\ndraft: true")
+    write(site, POST, text)
+    builder.serve_posts_first(frozenset(changed), before)
+    assert live.current is before

@@ -50,11 +50,11 @@ def serve_site(site_dir: Path, host: str, port: int, drafts: bool, now: datetime
 
 def run_server(server: LiveServer, builder: Builder, url: str) -> None:
     """Watch and serve until Ctrl-C or SIGTERM, then stop every thread."""
-    watcher = Watcher(builder.site_dir, lambda: rebuilder.notice())
+    watcher = Watcher(builder.site_dir, lambda paths: rebuilder.notice(paths))
 
-    def rebuild() -> None:
+    def rebuild(changed: frozenset[Path]) -> None:
         watcher.sync()  # content/ or a theme may be new: watch it before reading it
-        builder.build(first=False)
+        builder.build(first=False, changed=changed)
 
     rebuilder = Rebuilder(rebuild, Debounce(QUIET, LONGEST))
     saved = set_stop_signals(signal.default_int_handler)  # SIGTERM stops like Ctrl-C

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
@@ -15,9 +16,12 @@ from watchdog import events as fs
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
-from generator.build import BuildResult, build_site
+from generator.build import Build, BuildResult, build_site
 from generator.cache import CACHE_DIR, BuildCache
 from generator.config import CONFIG_FILE, load_config
+from generator.content import KINDS
+from generator.load import PostFile, parse_file
+from generator.model import Site, SiteConfig
 from generator.problems import OutpostError, count_summary, sort_problems
 from generator.serve.http import Live, Snapshot
 from generator.theme import BUILTIN, find_theme
@@ -40,9 +44,14 @@ class Builder:
         self.site_dir, self.drafts, self.now, self.url, self.live = site_dir, drafts, now, url, live
         # Kept between builds: a saved file costs the rendering of what it changed.
         self.cache = BuildCache(site_dir / CACHE_DIR)
+        self.shell: tuple[Build, SiteConfig] | None = None  # see `post_files`
+        self.root = site_dir.resolve()  # as the watcher names the files that changed
 
-    def build(self, first: bool) -> None:
+    def build(self, first: bool, changed: frozenset[Path] = frozenset()) -> None:
+        """Build the site; when only posts changed (CHANGED), their pages are served first."""
         previous = self.live.current
+        if not first and previous.files:
+            self.serve_posts_first(changed, previous)
         try:
             result = build_site(
                 self.site_dir,
@@ -61,10 +70,86 @@ class Builder:
             self.fail(f"internal error: {exc!r}", previous, (f"internal error: {exc!r}",))
             return
         print_lines([str(p) for p in sort_problems(result.warnings)])
-        changed = count_changed(previous.files, result.files)
-        if changed or not previous.files:
+        files_changed = count_changed(previous.files, result.files)
+        if count_changed(self.live.current.files, result.files) or not previous.files:
             self.live.publish(result.files)
-        print(summary(result, changed, first), flush=True)
+        print(summary(result, files_changed, first), flush=True)
+
+    def serve_posts_first(self, changed: frozenset[Path], previous: Snapshot) -> None:
+        """When only post files changed, serve their own pages at once, then build the rest.
+
+        A post's own page and feed depend on that post and the config alone, so they are
+        made in milliseconds, while the pages that list posts (home, history, feeds...) take
+        the whole build: a writer checking an update sees it without that wait. Anything
+        else (a post with an error, a theme whose post page reads other posts, a post page
+        that reads the time when the time runs) waits for the whole build, as before.
+        """
+        started = time.perf_counter()
+        # Other files in a folder of posts (an editor's test or temporary files) are not read.
+        others = [path for path in changed if not self.in_post_folder(path)]
+        posts = [path for path in changed if self.post_kind(path)]
+        if others:
+            self.shell = None  # the config or theme may have changed: made again when needed
+        if others or not posts:
+            return
+        try:
+            files = self.post_files(posts)
+        except Exception:  # never in the way of the whole build, which reports what is wrong
+            files = None
+        if files:
+            self.live.publish({**previous.files, **files})
+            took = (time.perf_counter() - started) * 1000
+            names = ", ".join(sorted(path.name for path in posts))
+            print(f"served {names} first, in {took:.0f} ms; building the rest", flush=True)
+
+    def in_post_folder(self, path: Path) -> bool:
+        return path.parent.parent == self.root / "content" and path.parent.name in KINDS
+
+    def post_kind(self, path: Path) -> str | None:
+        """The kind of post that PATH is a file of (None: not a post file)."""
+        if not self.in_post_folder(path) or path.suffix != ".md":
+            return None
+        return path.parent.name if Watcher.matters_name(path.name) else None
+
+    def post_files(self, paths: list[Path]) -> dict[str, bytes] | None:
+        """The own files of the posts in PATHS, or None when any must wait for the whole build."""
+        shell = self.shell or self.make_shell()
+        if shell is None:
+            return None
+        build, config = shell
+        build.markdown.forget()
+        files: dict[str, bytes] = {}
+        for path in paths:
+            kind = self.post_kind(path)
+            assert kind is not None
+            slug = path.name.removesuffix(".md")
+            file = PostFile(kind, str(path), f"content/{kind}/{path.name}", slug)
+            parsed = parse_file(file, config, build.site.now)
+            post = parsed.post
+            if post is None or any(p.is_error for p in parsed.problems):
+                return None
+            if post.draft and not self.drafts:
+                return None
+            made, read = build.render_post(post)
+            if not read <= {"config", "now"} or ("now" in read and self.now is None):
+                return None
+            files.update(made)
+        return files
+
+    def make_shell(self) -> tuple[Build, SiteConfig] | None:
+        """A build of the site with its config alone, to render single posts with."""
+        config, _ = load_config(self.site_dir)
+        if config is None:
+            return None
+        now = self.now or datetime.now(UTC)
+        site = Site(config=config, incidents=(), maintenance=(), now=now)
+        site = dataclasses.replace(
+            site, config=dataclasses.replace(config, base_url=self.url.rstrip("/") + "/")
+        )
+        theme = find_theme(self.site_dir, config.theme)
+        build = Build(site, theme, self.site_dir, self.cache, (self.url, str(self.drafts)))
+        self.shell = (build, site.config)
+        return self.shell
 
     def fail(self, what: str, previous: Snapshot, errors: tuple[str, ...]) -> None:
         """Keep serving the last good build; with none yet, serve (and reload) the errors."""
@@ -121,9 +206,10 @@ class Debounce:
 class Rebuilder:
     """Runs REBUILD on its own thread whenever the debounce says a burst of changes is over."""
 
-    def __init__(self, rebuild: Callable[[], None], debounce: Debounce) -> None:
+    def __init__(self, rebuild: Callable[[frozenset[Path]], None], debounce: Debounce) -> None:
         self.rebuild = rebuild
         self.debounce = debounce
+        self.paths: set[Path] = set()  # what changed since the last rebuild began
         self.changed = threading.Condition()
         self.stopping = False
         self.thread = threading.Thread(target=self.run, name="outpost-rebuild", daemon=True)
@@ -131,25 +217,27 @@ class Rebuilder:
     def start(self) -> None:
         self.thread.start()
 
-    def notice(self) -> None:
+    def notice(self, paths: list[Path]) -> None:
         with self.changed:
+            self.paths.update(paths)
             self.debounce.note(time.monotonic())
             self.changed.notify()
 
     def run(self) -> None:
-        while self.wait_until_due():
-            self.rebuild()
+        while (paths := self.wait_until_due()) is not None:
+            self.rebuild(paths)
 
-    def wait_until_due(self) -> bool:
-        """Wait for changes and then a pause: True to rebuild, False to stop."""
+    def wait_until_due(self) -> frozenset[Path] | None:
+        """Wait for changes and then a pause: what changed, to rebuild; None to stop."""
         with self.changed:
             while not self.stopping:
                 delay = self.debounce.due_in(time.monotonic())
                 if delay == 0:
                     self.debounce.clear()  # changes from now on lead to the next rebuild
-                    return True
+                    paths, self.paths = frozenset(self.paths), set()
+                    return paths
                 self.changed.wait(delay)
-            return False
+            return None
 
     def stop(self) -> None:
         with self.changed:
@@ -161,7 +249,7 @@ class Rebuilder:
 class Watcher(fs.FileSystemEventHandler):
     """Watches site.yaml, content/ and the theme; calls ON_CHANGE for every change that matters."""
 
-    def __init__(self, site_dir: Path, on_change: Callable[[], None]) -> None:
+    def __init__(self, site_dir: Path, on_change: Callable[[list[Path]], None]) -> None:
         super().__init__()
         self.site_dir = site_dir.resolve()
         self.on_change = on_change
@@ -192,14 +280,19 @@ class Watcher(fs.FileSystemEventHandler):
 
     def on_any_event(self, event: fs.FileSystemEvent) -> None:
         paths = [Path(os.fsdecode(p)) for p in (event.src_path, event.dest_path) if p]
-        if any(self.matters(path) for path in paths):
-            self.on_change()
+        mattering = [path for path in paths if self.matters(path)]
+        if mattering:
+            self.on_change(mattering)
 
     def matters(self, path: Path) -> bool:
         """Whether a change to PATH can change the site: not an editor's backup, swap or lock file."""
-        if path.name.startswith((".", "#")) or path.name.endswith("~"):
+        if not self.matters_name(path.name):
             return False
         return path.parent != self.site_dir or path.name in (CONFIG_FILE, "content", "themes")
+
+    @staticmethod
+    def matters_name(name: str) -> bool:
+        return not (name.startswith((".", "#")) or name.endswith("~"))
 
 
 def watch_targets(site_dir: Path) -> set[tuple[Path, bool]]:
