@@ -84,9 +84,9 @@ class SiteConfig:
         return tuple(c for g in self.groups for c in g.components)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Update:
-    """One timestamped status update, as appended by a writer (slots: a site holds many)."""
+    """One timestamped status update, as appended by a writer."""
 
     when: datetime
     status: str  # as written, canonical capitalisation: "Update" stays "Update"
