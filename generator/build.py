@@ -223,7 +223,7 @@ class EarlyWorkers:
                     self.store.add_markdown(markdown)
                     for file, parsed, outputs in made:
                         if outputs is not None and parsed.content is not None:
-                            key = build._key(file.kind, post_key(base, file, parsed.content))
+                            key = build.post_key(file.kind, post_key(base, file, parsed.content))
                             assert key is not None
                             self._keep(key, tree, outputs)
                         yield file, parsed
@@ -318,7 +318,9 @@ class Build:
         """Every file (DATA None: unchanged, and not needed): the kept ones, then the rest."""
         own: dict[str, str] = {}  # path → what makes it
         posts = [*self.site.incidents, *self.site.maintenance]
-        jobs = [(self._key(post.kind, self.store.source_key(post)), post.source) for post in posts]
+        jobs = [
+            (self.post_key(post.kind, self.store.source_key(post)), post.source) for post in posts
+        ]
         for path, data, digest, source in self._kept(
             jobs, need_bytes, lambda todo: self._render_posts([posts[i] for i in todo])
         ):
@@ -333,6 +335,11 @@ class Build:
             yield path, data, digest
         for path, data in self._site_files(own, months):
             yield path, data, file_digest(data)
+
+    def post_key(self, kind: str, source: str | None) -> str | None:
+        """The cache key of the files of the post of KIND read from the file with key SOURCE."""
+        # Only the last part has no fixed form: the parts need no hashing to be told apart.
+        return f"{self.identity}/{kind}/{source}" if source is not None else None
 
     def _key(self, *parts: str | None) -> str | None:
         """The cache key of what PARTS make; None (never kept) when one is unknown."""

@@ -101,6 +101,7 @@ class BuildCache:
         self._new_outputs: dict[str, tuple[str | None, Outputs]] = {}
         self._used: dict[str, set[str]] = {"posts": set(), "outputs": set(), "markdown": set()}
         self._loaded_posts = False
+        self._loaded_outputs = False
         self._source_keys: dict[tuple[str, str], str] = {}
         self._files: dict[str, tuple[str, str]] | None = None
         self._seen_files: set[str] = set()
@@ -176,16 +177,19 @@ class BuildCache:
     def outputs(self, key: str, now: str) -> Outputs | None:
         """The files kept under KEY, unless they depended on the build's time and it differs."""
         self._used["outputs"].add(key)
+        if self._db is not None and not self._loaded_outputs:
+            self._load_outputs()
         found = self._outputs.get(key)
-        if found is None and self._db is not None:
-            row = self._query("SELECT now, digests FROM outputs WHERE key = ?", key)
-            for made_at, digests in row:
-                with suppress(Exception):
-                    found = (made_at, Outputs(pickle.loads(digests)))
-                    self._outputs[key] = found
         if found is None or found[0] not in (None, now):
             return None
         return found[1]
+
+    def _load_outputs(self) -> None:
+        """Every kept post's file digests at once: one query is much cheaper than one per post."""
+        self._loaded_outputs = True
+        for key, made_at, digests in self._query("SELECT key, now, digests FROM outputs"):
+            with suppress(Exception):  # an entry that will not load: made anew
+                self._outputs.setdefault(key, (made_at, Outputs(pickle.loads(digests))))
 
     def add_outputs(
         self,

@@ -97,9 +97,9 @@ def render_site_feeds(
         ATOM: writer.write(latest, "", ATOM, config.title),
         RSS: writer.write(latest, "", RSS, config.title),
     }
-    posts_of = _posts_by_component(site)
     for component in config.components:
-        entries = latest_entries(posts_of[component.name], config.feed_entries)
+        # Their order does not matter: entries are sorted by time and id, and ids name the post.
+        entries = latest_entries(site.posts_naming(component.name), config.feed_entries)
         path = f"{component.url}{ATOM}"
         feeds[path] = writer.write(
             entries, component.url, path, f"{component.name} – {config.title}"
@@ -162,16 +162,6 @@ class FeedWriter:
         fg.entry(pool[: len(entries)], replace=True)
         feed: bytes = fg.rss_str(pretty=True) if rss else fg.atom_str(pretty=True)
         return feed
-
-
-def _posts_by_component(site: Site) -> dict[str, list[Post]]:
-    """The posts that name each component, as `incidents_affecting` finds them, in one pass."""
-    # Their order does not matter: entries are sorted by time and id, and ids name the post.
-    found: dict[str, list[Post]] = {component.name: [] for component in site.config.components}
-    for post in (*site.incidents, *site.maintenance):
-        for name in dict.fromkeys(post.component_names):
-            found.setdefault(name, []).append(post)
-    return found
 
 
 def _newest_first(update: Update) -> tuple[datetime, str]:
