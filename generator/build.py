@@ -103,6 +103,7 @@ def build_site(
     store = cache if cache is not None else BuildCache(site_dir / CACHE_DIR)
     writing = out is not None and not (compress or manifest or sign_key)
     writer = _Writer(out, site_dir / CACHE_DIR / TREES, store) if writing and out else None
+    frozen = False
     try:
         keep = out is None and cache is not None  # `serve`: no folder to take them from
         options = (base_url or "", str(drafts))
@@ -110,6 +111,10 @@ def build_site(
         site, problems = load_site(site_dir, now, drafts, store, read_many=early.read)
         if site is None:
             raise OutpostError(problems)
+        # The site lives as long as the build: the collector need not look through it again
+        # and again as the pages come and go.
+        gc.freeze()
+        frozen = True
         site = _with_base_url(site, base_url)
         theme = find_theme(site_dir, site.config.theme)
         build = Build(site, theme, site_dir, store, options, keep)
@@ -134,6 +139,8 @@ def build_site(
         seconds = time.perf_counter() - started
         return BuildResult(paths, files if out is None else {}, problems, seconds, build.rendered)
     finally:
+        if frozen:
+            gc.unfreeze()
         if writer is not None and writer.made is not None:
             writer.made.close()
         if cache is None:

@@ -18,6 +18,7 @@ process ends is deleted at the start of the next build.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import shutil
 import tempfile
@@ -32,6 +33,7 @@ STAGING_PREFIX = ".outpost-new-"
 RETIRED_PREFIX = ".outpost-old-"
 SPARE_DIR = "spare"
 TRASH_DIR = "trash"
+RECORD_VERSION = 1
 
 
 def file_digest(data: bytes) -> str:
@@ -54,20 +56,42 @@ class Record:
     files: dict[str, Entry] = field(default_factory=dict)
     folders: dict[str, int] = field(default_factory=dict)  # mtime_ns, by path ("" the top)
 
+    def dump(self) -> bytes:
+        """The record as the cache keeps it: marshal, which reads back tuples at C speed."""
+        return marshal.dumps(
+            (
+                RECORD_VERSION,
+                list(self.files),
+                [tuple(e) for e in self.files.values()],
+                self.folders,
+            )
+        )
+
+    @staticmethod
+    def load(data: bytes) -> Record | None:
+        """What `dump` made; None for anything else (another version, damage)."""
+        try:
+            version, paths, entries, folders = marshal.loads(data)
+            if version != RECORD_VERSION:
+                return None
+            return Record(dict(zip(paths, map(Entry._make, entries), strict=True)), folders)
+        except Exception:
+            return None
+
 
 class Records(Protocol):
     """Where the records are kept (the build cache)."""
 
-    def tree_record(self, folder: str) -> object: ...
+    def tree_record(self, folder: str) -> bytes | None: ...
 
-    def set_tree_record(self, folder: str, record: object) -> None: ...
+    def set_tree_record(self, folder: str, record: bytes | None) -> None: ...
 
 
 class NoRecords:
-    def tree_record(self, folder: str) -> object:
+    def tree_record(self, folder: str) -> bytes | None:
         return None
 
-    def set_tree_record(self, folder: str, record: object) -> None:
+    def set_tree_record(self, folder: str, record: bytes | None) -> None:
         pass
 
 
@@ -129,7 +153,8 @@ class TreeWriter:
         if self.trash is not None and self.trash.exists():  # what an earlier build left
             self._start_cleaner(lambda: None)
         _remove_leftovers(self.out, self._throw_away)
-        self._live: Record | bool | None = False  # False: not checked yet (see `live`)
+        self._live: Record | bool | None = False  # False: not read yet (see `live`)
+        self._checked: dict[str, Entry | None] = {}  # OUT's files looked at, as they are
         self.recycled = False  # whether the new tree began as the spare
         self.staging: Path | None
         self.staging, self.present = self._start()
@@ -138,11 +163,22 @@ class TreeWriter:
 
     @property
     def live(self) -> Record | None:
-        """OUT's record, checked against the disk only when a file is linked from it."""
+        """OUT's record as kept; each file is checked against the disk when first asked for."""
         if self._live is False:
-            self._live = self._trusted(self.out, str(self.out)) if self.out.is_dir() else None
+            kept = self.records.tree_record(str(self.out)) if self.out.is_dir() else None
+            self._live = Record.load(kept) if isinstance(kept, bytes) else None
         assert self._live is not True
         return self._live
+
+    def _live_entry(self, path: str) -> Entry | None:
+        """OUT's file PATH as it is now (hashed again if changed since it was written)."""
+        if path in self._checked:
+            return self._checked[path]
+        entry = self.live.files.get(path) if self.live else None
+        if entry is not None:
+            entry = _as_it_is(f"{self.out}/{path}", entry)
+        self._checked[path] = entry
+        return entry
 
     # --- the new tree ---
 
@@ -151,7 +187,7 @@ class TreeWriter:
         entry = self.present.get(path)
         if entry is not None and entry.digest == digest:
             return True
-        live = self.live.files.get(path) if self.live else None
+        live = self._live_entry(path)
         return live is not None and live.digest == digest
 
     def keep(self, path: str, digest: str) -> None:
@@ -161,9 +197,10 @@ class TreeWriter:
             self.written[path] = entry
             return
         target = self._clear(path, entry)
-        assert self.live is not None
+        live = self._live_entry(path)
+        assert live is not None and live.digest == digest
         os.link(self.out / path, target)
-        self.written[path] = self.live.files[path]
+        self.written[path] = live
 
     def put(self, path: str, data: bytes, digest: str) -> None:
         """PATH holds DATA in the new tree; written only when it does not already."""
@@ -171,7 +208,7 @@ class TreeWriter:
         if entry is not None and entry.digest == digest:
             self.written[path] = entry
             return
-        live = self.live.files.get(path) if self.live else None
+        live = self._live_entry(path)
         target = self._clear(path, entry)
         if live is not None and live.digest == digest:
             os.link(self.out / path, target)
@@ -205,16 +242,13 @@ class TreeWriter:
         os.chmod(self.staging, 0o755)
         record = Record(dict(self.written), _folder_times(self.staging, self.written))
         # The old output becomes the spare: its record, as kept (checked when next used).
-        old_live = self._live if isinstance(self._live, Record) else None
-        if old_live is None and self._live is False and self.out.is_dir():
-            kept = self.records.tree_record(str(self.out))
-            old_live = kept if isinstance(kept, Record) else None
+        old_live = self.live if self.out.is_dir() else None
         self.records.set_tree_record(str(self.out), None)  # trusted again only once swapped
         if self.spares:
             self.records.set_tree_record(str(self.spares / SPARE_DIR), None)
         retired = self._swap()
         self.staging = None
-        self.records.set_tree_record(str(self.out), record)
+        self.records.set_tree_record(str(self.out), record.dump())
         if not self.spares:
             if retired is not None:
                 self._throw_away(retired)
@@ -222,12 +256,12 @@ class TreeWriter:
         spare = self.spares / SPARE_DIR
         if retired is not None and old_live is not None:
             retired.rename(spare)
-            self.records.set_tree_record(str(spare), old_live)
+            self.records.set_tree_record(str(spare), old_live.dump())
         else:
             if retired is not None:
                 self._throw_away(retired)
             # No old tree to keep: the next build starts from links to this one.
-            self.records.set_tree_record(str(spare), _link_tree(self.out, spare, record))
+            self.records.set_tree_record(str(spare), _link_tree(self.out, spare, record).dump())
 
     def close(self) -> None:
         """Remove the new tree if `finish` was not reached."""
@@ -263,10 +297,9 @@ class TreeWriter:
 
     def _trusted(self, folder: Path, name: str) -> Record | None:
         """FOLDER's record, brought up to date with what is on disk; None when it has none."""
-        record = self.records.tree_record(name)
-        if not isinstance(record, Record):
-            return None
-        return _check(folder, record)
+        kept = self.records.tree_record(name)
+        record = Record.load(kept) if isinstance(kept, bytes) else None
+        return _check(folder, record) if record is not None else None
 
     def _swap(self) -> Path | None:
         """Move the new tree to OUT; the old OUT, moved aside, is returned."""
@@ -311,26 +344,30 @@ class TreeWriter:
         self._cleaner.start()
 
 
+def _as_it_is(file: str, entry: Entry) -> Entry | None:
+    """ENTRY of FILE as it is now: hashed again if `stat` says it changed; None if gone."""
+    try:
+        stat = os.stat(file)
+    except OSError:
+        return None
+    if (stat.st_size, stat.st_mtime_ns, stat.st_ino) == (entry.size, entry.mtime_ns, entry.inode):
+        return entry
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    return Entry(file_digest(data), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
 def _check(folder: Path, record: Record) -> Record:
     """RECORD as FOLDER really is: files changed since are hashed again, files added removed."""
     files: dict[str, Entry] = {}
     root = f"{folder}/"
     for path, entry in record.files.items():
-        try:
-            stat = os.stat(root + path)
-        except OSError:
-            continue
-        if (stat.st_size, stat.st_mtime_ns, stat.st_ino) != (
-            entry.size,
-            entry.mtime_ns,
-            entry.inode,
-        ):
-            try:
-                data = (folder / path).read_bytes()
-            except OSError:
-                continue
-            entry = Entry(file_digest(data), stat.st_size, stat.st_mtime_ns, stat.st_ino)
-        files[path] = entry
+        found = _as_it_is(root + path, entry)
+        if found is not None:
+            files[path] = found
     folders: set[str] | None = None
     for name, mtime in record.folders.items():
         try:

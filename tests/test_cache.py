@@ -210,6 +210,23 @@ def test_files_changed_or_added_by_hand_in_the_output_do_not_survive(
         assert tree(out) == cold(site, tmp_path)
 
 
+def test_a_file_edited_by_hand_is_not_linked_from_the_output_into_the_next(
+    site: Path, tmp_path: Path
+) -> None:
+    out = site / "public"
+    build_site(site, out, NOW)
+    append(FIRST)(site)
+    build_site(site, out, NOW)  # the spare holds the page as it was: the next links this one
+    page = out / "incidents/2026-11-29-login-failures/index.html"
+    data = page.read_bytes()
+    page.unlink()
+    page.write_bytes(data.replace(b"</body>", b"<!-- changed by hand --></body>"))
+    feed = out / "incidents/2026-11-29-login-failures/feed.atom"
+    feed.unlink()
+    build_site(site, out, NOW)
+    assert tree(out) == cold(site, tmp_path)
+
+
 @pytest.mark.parametrize("interruption", [OSError, KeyboardInterrupt])
 def test_an_interrupted_warm_build_leaves_the_output_and_the_next_build_is_right(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interruption: type[BaseException]
