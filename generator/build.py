@@ -495,6 +495,7 @@ def _parse_and_render(
     assert _EARLY is not None
     build, new_files, drafts = _EARLY
     build.markdown.forget()
+    build.pages.forget_times()
     config, now = build.site.config, build.site.now
     done: list[tuple[PostFile, Parsed, _Made | None]] = []
     for file in files:

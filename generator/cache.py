@@ -103,6 +103,7 @@ class BuildCache:
         self._used: dict[str, set[str]] = {"posts": set(), "outputs": set(), "markdown": set()}
         self._loaded_posts = False
         self._loaded_outputs = False
+        self._stored_markdown: bool | None = None  # unknown until asked
         self._source_keys: dict[tuple[str, str], str] = {}
         self._files: dict[str, tuple[str, str]] | None = None
         self._seen_files: set[str] = set()
@@ -226,10 +227,16 @@ class BuildCache:
     def markdown(self, key: str) -> str | None:
         """The rendering kept under KEY (see `generator.outputs.markup.cache_key`), or None."""
         html = self._markdown.get(key)
-        if html is None:
+        if html is None and self._any_markdown():
             for (html,) in self._query("SELECT html FROM markdown WHERE key = ?", key):
                 self._markdown[key] = html
         return html
+
+    def _any_markdown(self) -> bool:
+        """Whether the database holds any rendering: a cold build need not ask for each."""
+        if self._stored_markdown is None:
+            self._stored_markdown = any(self._query("SELECT 1 FROM markdown LIMIT 1"))
+        return self._stored_markdown
 
     def _markdown_rows(self) -> int:
         if self._db is None:
@@ -311,6 +318,7 @@ class BuildCache:
                 self._give_up()
         self._new_outputs.clear()
         self._seen_files.clear()
+        self._stored_markdown = None
         for used in self._used.values():
             used.clear()
         if not keep_files:

@@ -112,6 +112,11 @@ class PageRenderer:
         self._messages: dict[tuple[Any, ...], Markup] = {}
         self.markdown_renderer = markdown
 
+    def forget_times(self) -> None:
+        """Drop the remembered time tags: a worker process renders thousands of posts, each
+        with times of its own, and need not keep them all."""
+        self._time_tags.clear()
+
     @jinja2.pass_context
     def asset(self, context: Any, name: str) -> str:
         """`asset('style.css')`: the theme's static file NAME by its fingerprinted URL."""
