@@ -409,8 +409,22 @@ def test_count_changed() -> None:
 def builder_for(site: Path, now: str = "2026-12-01T00:00:00+00:00") -> tuple[Builder, Live]:
     live = Live()
     builder = Builder(site, False, datetime.fromisoformat(now), "http://127.0.0.1:8000/", live)
+    builder.posts_first_from = 0.0  # as for a site of thousands of posts
     builder.build(first=True)
     return builder, live
+
+
+def test_a_small_site_is_shown_whole_at_once(make_site: MakeSite) -> None:
+    site = make_site({POST: INCIDENT})
+    live = Live()
+    builder = Builder(site, False, None, "http://127.0.0.1:8000/", live)
+    builder.posts_first_from = 60.0  # a whole rebuild takes less than this
+    builder.build(first=True)
+    builds = []
+    live.publish = lambda files, errors=(): builds.append(files)  # type: ignore[method-assign]
+    write(site, POST, update("Once."))
+    builder.build(first=False, changed=frozenset({(site / POST).resolve()}))
+    assert len(builds) == 1 and b"Once." in builds[0]["index.html"]
 
 
 def test_an_edited_post_is_served_before_the_pages_that_list_it(make_site: MakeSite) -> None:
