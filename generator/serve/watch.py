@@ -33,7 +33,7 @@ CHANGES: list[type[fs.FileSystemEvent]] = [
 ]
 QUIET = 0.1  # seconds without a change before rebuilding: a burst of saves is one rebuild
 LONGEST = 2.0  # ...but a steady stream of changes still rebuilds this often
-POSTS_FIRST_FROM = 0.2  # seconds a whole rebuild takes before edited posts are served first
+POSTS_FIRST_FROM = 1000  # output files (about 500 posts) from which edited posts go first
 
 
 class Builder:
@@ -47,14 +47,13 @@ class Builder:
         self.cache = BuildCache(site_dir / CACHE_DIR)
         self.shell: tuple[Build, SiteConfig] | None = None  # see `post_files`
         self.root = site_dir.resolve()  # as the watcher names the files that changed
-        # A site that rebuilds faster than this is shown whole at once: one reload, not two.
+        # A smaller site rebuilds in a moment, and is shown whole at once: one reload, not two.
         self.posts_first_from = POSTS_FIRST_FROM
-        self.last_build = 0.0  # seconds the last good build took
 
     def build(self, first: bool, changed: frozenset[Path] = frozenset()) -> None:
         """Build the site; when only posts changed (CHANGED), their pages are served first."""
         previous = self.live.current
-        if not first and previous.files and self.last_build >= self.posts_first_from:
+        if not first and len(previous.files) >= self.posts_first_from:
             self.serve_posts_first(changed, previous)
         try:
             result = build_site(
@@ -73,7 +72,6 @@ class Builder:
         except Exception as exc:  # a bug or a file vanishing mid-read must not stop the watching
             self.fail(f"internal error: {exc!r}", previous, (f"internal error: {exc!r}",))
             return
-        self.last_build = result.seconds
         print_lines([str(p) for p in sort_problems(result.warnings)])
         files_changed = count_changed(previous.files, result.files)
         if count_changed(self.live.current.files, result.files) or not previous.files:
