@@ -111,6 +111,8 @@ def build_site(
         site, problems = load_site(site_dir, now, drafts, store, read_many=early.read)
         if site is None:
             raise OutpostError(problems)
+        if writer is not None and writer.made is not None:  # the workers wrote the posts' files
+            writer.made.start_spare()
         # The site lives as long as the build: the collector need not look through it again
         # and again as the pages come and go.
         gc.freeze()

@@ -32,6 +32,7 @@ from typing import NamedTuple, Protocol
 STAGING_PREFIX = ".outpost-new-"
 RETIRED_PREFIX = ".outpost-old-"
 SPARE_DIR = "spare"
+NEXT_SPARE_DIR = "spare-next"  # the next spare, while a build makes it
 TRASH_DIR = "trash"
 RECORD_VERSION = 1
 
@@ -152,6 +153,8 @@ class TreeWriter:
         self._cleaner: threading.Thread | None = None
         if self.trash is not None and self.trash.exists():  # what an earlier build left
             self._start_cleaner(lambda: None)
+        if self.spares is not None and (self.spares / NEXT_SPARE_DIR).exists():
+            self._throw_away(self.spares / NEXT_SPARE_DIR)  # begun by a build that was killed
         _remove_leftovers(self.out, self._throw_away)
         self._live: Record | bool | None = False  # False: not read yet (see `live`)
         self._checked: dict[str, Entry | None] = {}  # OUT's files looked at, as they are
@@ -160,6 +163,7 @@ class TreeWriter:
         self.staging, self.present = self._start()
         self.written: dict[str, Entry] = {}
         self.made_folders: set[str] = set()
+        self._early: _EarlyLinks | None = None  # the next spare, begun (see `start_spare`)
 
     @property
     def live(self) -> Record | None:
@@ -254,17 +258,49 @@ class TreeWriter:
                 self._throw_away(retired)
             return
         spare = self.spares / SPARE_DIR
+        early, self._early = self._early, None
+        if early is not None:
+            early.join()
         if retired is not None and old_live is not None:
+            if early is not None:
+                self._throw_away(early.target)
             retired.rename(spare)
             self.records.set_tree_record(str(spare), old_live.dump())
         else:
             if retired is not None:
                 self._throw_away(retired)
             # No old tree to keep: the next build starts from links to this one.
-            self.records.set_tree_record(str(spare), _link_tree(self.out, spare, record).dump())
+            if early is not None:
+                made = _complete_links(self.out, early.target, record, early.linked)
+                early.target.rename(spare)
+            else:
+                made = _link_tree(self.out, spare, record)
+            self.records.set_tree_record(str(spare), made.dump())
+
+    def start_spare(self) -> None:
+        """Begin the next spare in the background, when `finish` will have to make one.
+
+        With no output to keep as the spare (a first build, or a lost cache), `finish`
+        links every file of the new tree into a new spare. The files already in the new
+        tree (those the workers wrote) are linked now, on a thread, while the build goes on
+        with its pages; `finish` links the rest, and again any file replaced meanwhile.
+        """
+        if self.spares is None or self.staging is None or self._early is not None:
+            return
+        if self.out.is_dir() and self.live is not None:
+            return  # the output will be the spare
+        target = self.spares / NEXT_SPARE_DIR
+        if target.exists():
+            self._throw_away(target)
+        self._early = _EarlyLinks(self.staging, target, dict(self.present))
+        self._early.start()
 
     def close(self) -> None:
         """Remove the new tree if `finish` was not reached."""
+        if self._early is not None:
+            self._early.join()
+            self._throw_away(self._early.target)
+            self._early = None
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
@@ -416,6 +452,46 @@ def _remove_empty_folders(root: Path, removed: dict[str, Entry]) -> None:
     for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):
         with suppress(OSError):
             (root / folder).rmdir()
+
+
+class _EarlyLinks(threading.Thread):
+    """Links FILES (of the tree at ROOT) into TARGET; `linked` says which it linked."""
+
+    def __init__(self, root: Path, target: Path, files: dict[str, Entry]) -> None:
+        super().__init__(name="outpost-spare", daemon=True)
+        self.root, self.target, self.files = f"{root}/", target, files
+        self.linked: dict[str, Entry] = {}
+
+    def run(self) -> None:
+        target, folders = f"{self.target}/", {""}
+        with suppress(OSError):
+            os.makedirs(target)
+            for path, entry in self.files.items():
+                folder = path.rpartition("/")[0]
+                if folder not in folders:
+                    os.makedirs(target + folder, exist_ok=True)
+                    folders.add(folder)
+                with suppress(OSError):  # gone or replaced meanwhile: `finish` sees to it
+                    os.link(self.root + path, target + path)
+                    self.linked[path] = entry
+
+
+def _complete_links(source: Path, target: Path, record: Record, linked: dict[str, Entry]) -> Record:
+    """TARGET, partly linked from an earlier state of SOURCE (LINKED), made a copy of it."""
+    for path, entry in record.files.items():
+        if linked.get(path) == entry:
+            continue
+        dest = target / path
+        with suppress(FileNotFoundError):
+            dest.unlink()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source / path, dest)
+    gone = {path: entry for path, entry in linked.items() if path not in record.files}
+    for path in gone:
+        with suppress(FileNotFoundError):
+            (target / path).unlink()
+    _remove_empty_folders(target, gone)
+    return Record(dict(record.files), _folder_times(target, record.files))
 
 
 def _link_tree(source: Path, target: Path, record: Record) -> Record:

@@ -361,7 +361,15 @@ LISTING = (
 
 
 @pytest.mark.parametrize(
-    "case", ["a new tree", "a recycled spare", "in memory", "a theme listing posts", "drafts"]
+    "case",
+    [
+        "a new tree",
+        "a recycled spare",
+        "a spare but no output",
+        "in memory",
+        "a theme listing posts",
+        "drafts",
+    ],
 )
 def test_early_workers_make_what_one_process_makes(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
@@ -370,10 +378,12 @@ def test_early_workers_make_what_one_process_makes(
     many_posts(site)
     options: dict[str, object] = {}
     out = site / "public"
-    if case == "a recycled spare":  # every post read anew, into the output before last
+    if case in ("a recycled spare", "a spare but no output"):  # every post read anew
         build_site(site, out, NOW)
         build_site(site, out, NOW)
         replace("site.yaml", "title: Example Status", "title: Acme Status")(site)
+    if case == "a spare but no output":  # the next spare is linked while the pages are made
+        shutil.rmtree(out)
     if case == "a theme listing posts":
         (site / "site.yaml").write_text(SITE_YAML + "theme: mine\n")
         write("themes/mine/templates/incident.html", LISTING)(site)
@@ -392,6 +402,14 @@ def test_early_workers_make_what_one_process_makes(
     if case == "a theme listing posts":
         assert b"<p>Slow search</p>" in made["incidents/2026-10-03-outage/index.html"]
     assert not list(site.glob(".outpost-new-*"))
+    if case != "in memory":  # the spare this one left is the next build's start
+        spare = next((site / CACHE_DIR / "trees").glob("*/spare"))
+        if case != "a recycled spare":  # no output before: the spare is linked from this one
+            assert tree(spare) == made
+        assert not list((site / CACHE_DIR / "trees").glob("*/spare-next"))
+        append(FIRST)(site)
+        build_site(site, out, NOW, **options)  # type: ignore[arg-type]
+        assert tree(out) == cold(site, tmp_path, **options)
 
 
 def test_early_workers_meeting_an_error_leave_the_output_as_it_was(
