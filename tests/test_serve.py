@@ -476,3 +476,19 @@ def test_only_a_post_page_that_depends_on_the_post_alone_is_served_first(
     write(site, POST, text)
     builder.serve_posts_first(frozenset(changed), before)
     assert live.current is before
+
+
+def test_a_new_config_is_used_for_the_posts_served_first(make_site: MakeSite) -> None:
+    site = make_site({POST: INCIDENT})
+    builder, live = builder_for(site)
+    write(site, POST, update("First."))
+    builder.build(first=False, changed=frozenset({(site / POST).resolve()}))  # makes the shell
+    config = site / "site.yaml"
+    config.write_text(config.read_text().replace("title: Example Status", "title: Acme Status"))
+    builder.posts_first_from = 10**9  # a moment as a small site: nothing is served first
+    builder.build(first=False, changed=frozenset({config.resolve()}))
+    builder.posts_first_from = 0
+    write(site, POST, update("Second."))
+    builder.serve_posts_first(frozenset({(site / POST).resolve()}), live.current)
+    page = live.current.files[PAGE + "index.html"]
+    assert b"Second." in page and b"Acme Status" in page

@@ -53,6 +53,8 @@ class Builder:
     def build(self, first: bool, changed: frozenset[Path] = frozenset()) -> None:
         """Build the site; when only posts changed (CHANGED), their pages are served first."""
         previous = self.live.current
+        if any(not self.in_post_folder(path) for path in changed):
+            self.shell = None  # the config or theme may have changed: made again when needed
         if not first and len(previous.files) >= self.posts_first_from:
             self.serve_posts_first(changed, previous)
         try:
@@ -91,8 +93,6 @@ class Builder:
         # Other files in a folder of posts (an editor's test or temporary files) are not read.
         others = [path for path in changed if not self.in_post_folder(path)]
         posts = [path for path in changed if self.post_kind(path)]
-        if others:
-            self.shell = None  # the config or theme may have changed: made again when needed
         if others or not posts:
             return
         try:
