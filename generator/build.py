@@ -30,7 +30,7 @@ import jinja2.bccache
 from generator.cache import CACHE_DIR, BuildCache, code_identity, digest_of
 from generator.config import CONFIG_FILE
 from generator.i18n import Messages, load_messages
-from generator.load import Parsed, PostFile, key_base, load_site, parse_file, post_key
+from generator.load import Parsed, PostFile, load_site, parse_file
 from generator.model import Post, Site, SiteConfig
 from generator.output import Entry, NewFiles, TreeWriter, file_digest, write_tree
 from generator.outputs.api import render_api
@@ -196,9 +196,12 @@ class EarlyWorkers:
         self.workers = 1
 
     def read(
-        self, config: SiteConfig, files: list[PostFile]
+        self, config: SiteConfig, files: list[PostFile], post_key: Callable[[PostFile, str], str]
     ) -> Iterator[tuple[PostFile, Parsed]] | None:
-        """FILES parsed by the workers, as they finish them; None when too few to be worth it."""
+        """FILES parsed by the workers, as they finish them; None when too few to be worth it.
+
+        POST_KEY is the cache key of a file's post by the digest of the file's bytes.
+        """
         self.workers = min(os.cpu_count() or 1, 8)
         if len(files) < PARALLEL_FROM or self.workers < 2:
             return None
@@ -212,12 +215,15 @@ class EarlyWorkers:
             with suppress(jinja2.TemplateError):  # reported when rendered, where it belongs
                 env.get_template(name)  # compiled once, here, for every worker
         tree = self.writer.get() if self.writer is not None else None
-        base = key_base(self.site_dir)
         batches = [files[start : start + BATCH] for start in range(0, len(files), BATCH)]
-        return self._run(build, tree, base, batches)
+        return self._run(build, tree, post_key, batches)
 
     def _run(
-        self, build: Build, tree: TreeWriter | None, base: str, batches: list[list[PostFile]]
+        self,
+        build: Build,
+        tree: TreeWriter | None,
+        post_key: Callable[[PostFile, str], str],
+        batches: list[list[PostFile]],
     ) -> Iterator[tuple[PostFile, Parsed]]:
         """Each file parsed, as the workers finish them: the site keeps each post as it comes."""
         global _EARLY
@@ -232,7 +238,7 @@ class EarlyWorkers:
                     self.store.add_markdown(markdown)
                     for file, parsed, outputs in made:
                         if outputs is not None and parsed.content is not None:
-                            key = build.post_key(file.kind, post_key(base, file, parsed.content))
+                            key = build.post_key(file.kind, post_key(file, parsed.content))
                             assert key is not None
                             self._keep(key, tree, outputs)
                         yield file, parsed

@@ -44,7 +44,7 @@ def load_site(
                 todo.append(file)
             else:
                 found[file] = kept
-    parsed = read_many(config, todo) if read_many is not None and todo else None
+    parsed = read_many(config, todo, reader.key) if read_many is not None and todo else None
     if parsed is not None:
         for file, result in parsed:
             found[file] = reader.keep(file, result)
@@ -125,7 +125,11 @@ class Parsed:
 
 # Parses the post files it is given, elsewhere (the build's worker processes): each file with
 # what `parse_file` makes of it, in any order. None: too few to be worth it, read them here.
-ReadMany = Callable[[SiteConfig, list[PostFile]], Iterable[tuple[PostFile, Parsed]] | None]
+# It is given the config, the files, and how the cache keys a file's post by its content.
+ReadMany = Callable[
+    [SiteConfig, list[PostFile], Callable[[PostFile, str], str]],
+    Iterable[tuple[PostFile, Parsed]] | None,
+]
 
 
 def post_files_of(site_dir: Path, kind: str, problems: list[Problem]) -> list[PostFile]:
@@ -157,25 +161,21 @@ def parse_file(file: PostFile, config: SiteConfig, now: datetime, keep: bool = F
         return Parsed(None, (error(file.shown, 1, f"cannot read: {exc.strerror}"),), None, None)
     post, problems = parse_post(file.kind, file.shown, file.slug, raw, config, now)
     signature = _signature(stat) if stat is not None and _settled(stat) else None
-    record = None
-    if keep and post is not None and _keepable(post, now):
-        record = pickle.dumps(_record(post, problems), protocol=pickle.HIGHEST_PROTOCOL)
-    return Parsed(post, tuple(problems), digest_of(raw), signature, record)
+    record = _record(post, problems, now) if keep and post is not None else None
+    data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL) if record else None
+    return Parsed(post, tuple(problems), digest_of(raw), signature, data)
 
 
-def _latest(post: Post) -> datetime | None:
-    return max((u.when for u in post.updates), default=None)
-
-
-def _keepable(post: Post, now: datetime) -> bool:
-    """A post is kept only when none of its updates was in the future when it was read:
-    the warning about one depends on the time."""
-    latest = _latest(post)
-    return latest is None or latest <= now + CLOCK_SKEW
-
-
-def _record(post: Post, problems: list[Problem] | tuple[Problem, ...]) -> tuple[Any, ...]:
-    return (post, tuple(problems), _latest(post))
+def _record(
+    post: Post, problems: list[Problem] | tuple[Problem, ...], now: datetime
+) -> tuple[Any, ...] | None:
+    """POST as the cache keeps it, with its problems and its latest update's time; None
+    when one of its updates was in the future when it was read, as the warning about one
+    depends on the time."""
+    latest = max((u.when for u in post.updates), default=None)
+    if latest is not None and latest > now + CLOCK_SKEW:
+        return None
+    return (post, tuple(problems), latest)
 
 
 class PostReader:
@@ -186,13 +186,6 @@ class PostReader:
     ) -> None:
         self.config, self.now, self.cache = config, now, cache
         self.base = key_base(site_dir) if cache is not None else ""
-
-    def read(self, file: PostFile) -> tuple[Post | None, list[Problem]]:
-        """The post in FILE and its problems."""
-        kept = self.kept(file)
-        return (
-            kept if kept is not None else self.keep(file, parse_file(file, self.config, self.now))
-        )
 
     def kept(self, file: PostFile) -> tuple[Post | None, list[Problem]] | None:
         """FILE's post from the cache, when `stat` says the file is as it was; else None."""
@@ -242,8 +235,8 @@ class PostReader:
             cache.add_post(key, record, parsed.record)
             cache.set_source_key(file.kind, post.slug, key)
         elif post is not None:
-            if _keepable(post, self.now):
-                cache.add_post(key, _record(post, parsed.problems))
+            if (record := _record(post, parsed.problems, self.now)) is not None:
+                cache.add_post(key, record)
             cache.set_source_key(file.kind, post.slug, key)
         return post, list(parsed.problems)
 
