@@ -106,8 +106,7 @@ def build_site(
     frozen = False
     try:
         keep = out is None and cache is not None  # `serve`: no folder to take them from
-        options = (base_url or "", str(drafts))
-        early = EarlyWorkers(site_dir, now, drafts, base_url, store, options, writer)
+        early = EarlyWorkers(site_dir, now, drafts, base_url, store, writer)
         site, problems = load_site(site_dir, now, drafts, store, read_many=early.read)
         if site is None:
             raise OutpostError(problems)
@@ -119,7 +118,7 @@ def build_site(
         frozen = True
         site = _with_base_url(site, base_url)
         theme = find_theme(site_dir, site.config.theme)
-        build = Build(site, theme, site_dir, store, options, keep)
+        build = Build(site, theme, site_dir, store, _options(base_url, drafts), keep)
         build.rendered += early.rendered
         if writer is None:
             files = dict(sorted(build.files(need_bytes=lambda path, digest: True)))
@@ -147,6 +146,27 @@ def build_site(
             writer.made.close()
         if cache is None:
             store.close()
+
+
+def config_only_build(
+    site_dir: Path,
+    config: SiteConfig,
+    now: datetime,
+    base_url: str | None,
+    drafts: bool,
+    store: BuildCache,
+) -> Build:
+    """A build of the site with its config alone, as `build_site` would make it, to render
+    single posts with: a post's own files read nothing else of the site (a page that does
+    must be made again once the whole site is loaded)."""
+    site = _with_base_url(Site(config=config, incidents=(), maintenance=(), now=now), base_url)
+    theme = find_theme(site_dir, site.config.theme)
+    return Build(site, theme, site_dir, store, _options(base_url, drafts))
+
+
+def _options(base_url: str | None, drafts: bool) -> tuple[str, ...]:
+    """The build's options, as the cache keys of its files include them."""
+    return (base_url or "", str(drafts))
 
 
 def _with_base_url(site: Site, base_url: str | None) -> Site:
@@ -187,13 +207,11 @@ class EarlyWorkers:
         drafts: bool,
         base_url: str | None,
         store: BuildCache,
-        options: tuple[str, ...],
         writer: _Writer | None,
     ) -> None:
         self.site_dir, self.now, self.drafts, self.base_url = site_dir, now, drafts, base_url
-        self.store, self.options, self.writer = store, options, writer
+        self.store, self.writer = store, writer
         self.rendered = 0
-        self.workers = 1
 
     def read(
         self, config: SiteConfig, files: list[PostFile], post_key: Callable[[PostFile, str], str]
@@ -202,24 +220,23 @@ class EarlyWorkers:
 
         POST_KEY is the cache key of a file's post by the digest of the file's bytes.
         """
-        self.workers = min(os.cpu_count() or 1, 8)
-        if len(files) < PARALLEL_FROM or self.workers < 2:
+        workers = min(os.cpu_count() or 1, 8)
+        if len(files) < PARALLEL_FROM or workers < 2:
             return None
-        shell = _with_base_url(
-            Site(config=config, incidents=(), maintenance=(), now=self.now), self.base_url
+        build = config_only_build(
+            self.site_dir, config, self.now, self.base_url, self.drafts, self.store
         )
-        theme = find_theme(self.site_dir, shell.config.theme)
-        build = Build(shell, theme, self.site_dir, self.store, self.options)
         env = build.pages.env
         for name in env.list_templates(extensions=("html", "xml", "txt")):
             with suppress(jinja2.TemplateError):  # reported when rendered, where it belongs
                 env.get_template(name)  # compiled once, here, for every worker
         tree = self.writer.get() if self.writer is not None else None
         batches = [files[start : start + BATCH] for start in range(0, len(files), BATCH)]
-        return self._run(build, tree, post_key, batches)
+        return self._run(workers, build, tree, post_key, batches)
 
     def _run(
         self,
+        workers: int,
         build: Build,
         tree: TreeWriter | None,
         post_key: Callable[[PostFile, str], str],
@@ -233,7 +250,7 @@ class EarlyWorkers:
         gc.freeze()  # the parent's objects as they are: a worker's collector leaves them alone
         context = multiprocessing.get_context("fork")
         try:
-            with context.Pool(self.workers, initializer=_start_worker, initargs=(build,)) as pool:
+            with context.Pool(workers, initializer=_start_worker, initargs=(build,)) as pool:
                 for made, markdown in pool.imap_unordered(_parse_and_render, batches):
                     self.store.add_markdown(markdown)
                     for file, parsed, outputs in made:

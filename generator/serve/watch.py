@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import threading
@@ -16,12 +15,11 @@ from watchdog import events as fs
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
-from generator.build import Build, BuildResult, build_site
+from generator.build import Build, BuildResult, build_site, config_only_build
 from generator.cache import CACHE_DIR, BuildCache
 from generator.config import CONFIG_FILE, load_config
 from generator.content import KINDS
 from generator.load import PostFile, parse_file
-from generator.model import Site, SiteConfig
 from generator.problems import OutpostError, count_summary, sort_problems
 from generator.serve.http import Live, Snapshot
 from generator.theme import BUILTIN, find_theme
@@ -45,7 +43,7 @@ class Builder:
         self.site_dir, self.drafts, self.now, self.url, self.live = site_dir, drafts, now, url, live
         # Kept between builds: a saved file costs the rendering of what it changed.
         self.cache = BuildCache(site_dir / CACHE_DIR)
-        self.shell: tuple[Build, SiteConfig] | None = None  # see `post_files`
+        self.shell: Build | None = None  # see `post_files`
         self.root = site_dir.resolve()  # as the watcher names the files that changed
         # A smaller site rebuilds in a moment, and is shown whole at once: one reload, not two.
         self.posts_first_from = POSTS_FIRST_FROM
@@ -116,10 +114,10 @@ class Builder:
 
     def post_files(self, paths: list[Path]) -> dict[str, bytes] | None:
         """The own files of the posts in PATHS, or None when any must wait for the whole build."""
-        shell = self.shell or self.make_shell()
-        if shell is None:
+        build = self.shell or self.make_shell()
+        if build is None:
             return None
-        build, config = shell
+        config = build.site.config
         build.markdown.forget()
         files: dict[str, bytes] = {}
         for path in paths:
@@ -139,19 +137,15 @@ class Builder:
             files.update(made)
         return files
 
-    def make_shell(self) -> tuple[Build, SiteConfig] | None:
+    def make_shell(self) -> Build | None:
         """A build of the site with its config alone, to render single posts with."""
         config, _ = load_config(self.site_dir)
         if config is None:
             return None
         now = self.now or datetime.now(UTC)
-        site = Site(config=config, incidents=(), maintenance=(), now=now)
-        site = dataclasses.replace(
-            site, config=dataclasses.replace(config, base_url=self.url.rstrip("/") + "/")
+        self.shell = config_only_build(
+            self.site_dir, config, now, self.url, self.drafts, self.cache
         )
-        theme = find_theme(self.site_dir, config.theme)
-        build = Build(site, theme, self.site_dir, self.cache, (self.url, str(self.drafts)))
-        self.shell = (build, site.config)
         return self.shell
 
     def fail(self, what: str, previous: Snapshot, errors: tuple[str, ...]) -> None:
