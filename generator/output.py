@@ -271,7 +271,7 @@ class TreeWriter:
                 self._throw_away(retired)
             # No old tree to keep: the next build starts from links to this one.
             if early is not None:
-                made = _complete_links(self.out, early.target, record, early.linked)
+                made = _link_tree(self.out, early.target, record, early.linked)
                 early.target.rename(spare)
             else:
                 made = _link_tree(self.out, spare, record)
@@ -476,30 +476,29 @@ class _EarlyLinks(threading.Thread):
                     self.linked[path] = entry
 
 
-def _complete_links(source: Path, target: Path, record: Record, linked: dict[str, Entry]) -> Record:
-    """TARGET, partly linked from an earlier state of SOURCE (LINKED), made a copy of it."""
+def _link_tree(
+    source: Path, target: Path, record: Record, linked: dict[str, Entry] | None = None
+) -> Record:
+    """A copy of SOURCE (as RECORD says it is) at TARGET made of hard links; its record.
+
+    LINKED: the files TARGET links already, from an earlier state of SOURCE; those that have
+    changed since are linked again, and those that are gone are removed.
+    """
+    linked = linked or {}
+    for folder in sorted(record.folders):
+        (target / folder).mkdir(parents=True, exist_ok=True)
     for path, entry in record.files.items():
-        if linked.get(path) == entry:
-            continue
-        dest = target / path
-        with suppress(FileNotFoundError):
-            dest.unlink()
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.link(source / path, dest)
+        if path in linked:
+            if linked[path] == entry:
+                continue
+            with suppress(FileNotFoundError):
+                (target / path).unlink()
+        os.link(source / path, target / path)
     gone = {path: entry for path, entry in linked.items() if path not in record.files}
     for path in gone:
         with suppress(FileNotFoundError):
             (target / path).unlink()
     _remove_empty_folders(target, gone)
-    return Record(dict(record.files), _folder_times(target, record.files))
-
-
-def _link_tree(source: Path, target: Path, record: Record) -> Record:
-    """A copy of SOURCE at TARGET made of hard links; its record."""
-    for folder in sorted(record.folders):
-        (target / folder).mkdir(parents=True, exist_ok=True)
-    for path in record.files:
-        os.link(source / path, target / path)
     return Record(dict(record.files), _folder_times(target, record.files))
 
 
