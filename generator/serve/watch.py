@@ -74,7 +74,12 @@ class Builder:
             return
         print_lines([str(p) for p in sort_problems(result.warnings)])
         files_changed = count_changed(previous.files, result.files)
-        if count_changed(self.live.current.files, result.files) or not previous.files:
+        current = self.live.current  # the posts served first, if they were
+        if current is not previous:
+            files_changed_since = count_changed(current.files, result.files)
+        else:
+            files_changed_since = files_changed
+        if files_changed_since or not previous.files:
             self.live.publish(result.files)
         print(summary(result, files_changed, first), flush=True)
 
