@@ -1,4 +1,8 @@
-"""A deterministic corpus of incident posts, for benchmarks: N incidents of M updates each."""
+"""A deterministic corpus of incident posts, for benchmarks: N incidents of M updates each.
+
+Like the issue's corpus, a post is about 3 KB: a three-paragraph preamble and, with 8 updates,
+updates of one or two sentences with a list, a link, code or a table in turn.
+"""
 
 from __future__ import annotations
 
@@ -67,13 +71,13 @@ def sentence(rng: random.Random, words: int = 14) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def paragraph(rng: random.Random) -> str:
-    return " ".join(sentence(rng) for _ in range(3))
+def paragraph(rng: random.Random, sentences: int = 2) -> str:
+    return " ".join(sentence(rng) for _ in range(sentences))
 
 
 def update_body(rng: random.Random, index: int) -> str:
     """Realistic Markdown: paragraphs, and in turn a list, a link, code or a table."""
-    parts = [paragraph(rng)]
+    parts = [paragraph(rng, 1 + index % 2)]
     kind = index % 4
     if kind == 0:
         parts.append("\n".join(f"- {sentence(rng, 6)}" for _ in range(3)))
