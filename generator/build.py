@@ -37,7 +37,7 @@ from generator.outputs.api import render_api
 from generator.outputs.badges import render_badges
 from generator.outputs.calendar import render_calendar
 from generator.outputs.compress import compress_files
-from generator.outputs.feeds import FeedWriter, render_post_feeds, render_site_feeds
+from generator.outputs.feeds import ENTRY_HEADINGS, FeedWriter, render_post_feeds, render_site_feeds
 from generator.outputs.hosting import render_headers
 from generator.outputs.jsonfeed import render_json_feed
 from generator.outputs.markup import MarkdownRenderer
@@ -433,6 +433,8 @@ class Build:
 
     def render_post(self, post: Post) -> tuple[dict[str, bytes], frozenset[str]]:
         """POST's page and feed, and what of the site besides POST its templates read."""
+        # Its feed renders every update so: made at once, the page's renderings are among them.
+        self.markdown.render_all((update.body for update in post.updates), *ENTRY_HEADINGS)
         try:
             pages, read = self.pages.post_pages(post)
         except jinja2.TemplateError as exc:

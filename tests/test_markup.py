@@ -113,3 +113,122 @@ PIECES = [
 @given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
 def test_inline_shortcut_matches_python_markdown_on_made_up_texts(text: str) -> None:
     assert QUICK.convert(text, 4, 1) == STOCK.convert(text, 4, 1)
+
+
+# --- a post's updates converted as one document (render_all) ---
+
+# Joinable texts with each kind of block ending or beginning them, next to one another.
+BLOCKS = [
+    "Plain words.",
+    "- one\n- two",
+    "1. first\n2. second",
+    "- item\n  lazy continuation",
+    "* a\n\n* loose b",
+    "> quoted\nlazy",
+    "# Heading",
+    "Setext\n===",
+    "Under\n---",
+    "---",
+    "* * *",
+    "| a | b |\n| - | - |\n| 1 | 2 |",
+    "Line one  \nline two",
+    "Use `code` and *em* and **strong**, [a link](https://x.example/)",
+    "Term\nnot a definition: 09:05",
+    "1) paren list",
+    "+ plus list",
+    "Text\n## Closing heading",
+    "![pic](/p.png) and ![far](https://x.example/p.png)",
+    "```\n$ curl -i https://x.example/\nHTTP/1.1 503\n```",
+    "Before\n~~~python\nx = 1\n~~~\nafter, and `inline` code",
+    "````\n```\nnested fence\n```\n````",
+]
+
+
+@pytest.mark.parametrize("first", BLOCKS)
+def test_render_all_matches_one_by_one(first: str) -> None:
+    texts = [first, *BLOCKS, first]
+    assert all(markup.joinable(text) for text in texts)
+    together = MarkdownRenderer()
+    together.render_all(texts, 4, 1)
+    assert len(together._used) == len(set(texts))  # made at once: nothing left to render
+    for text in texts:
+        assert together.render(text, 4, 1) == STOCK.convert(text, 4, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " leading space",
+        "trailing newline\n",
+        "a\n\n\nb",
+        "<b>raw</b>",
+        "Fish &amp; chips",
+        "```\nnever closed",
+        "```\ncode\n```\n\n~~~\nopen",
+        "~~~\nnot closed by\n```",
+        "```{.python}\nattrs\n```",
+        "[x][id]\n\n[id]: /y",
+        "*[HTML]: Hyper\n\nHTML",
+        "a\tb",
+        "a\r\nb",
+        "    indented code",
+        "- a\n\n    nested block",
+        "Term\n: definition",
+        "a\n   \nb",
+        f"say {markup._SEPARATOR}",
+    ],
+)
+def test_texts_that_could_reach_the_next_are_not_joined(text: str) -> None:
+    assert not markup.joinable(text)
+    renderer = MarkdownRenderer()
+    renderer.render_all([text, "Plain words.", "More words."], 4, 1)
+    assert cache_key_of(text) not in renderer._used  # converted alone, when rendered
+    assert renderer.render(text, 4, 1) == STOCK.convert(text, 4, 1)
+
+
+def cache_key_of(text: str) -> str:
+    return markup.cache_key(text, 4, 1)
+
+
+def test_render_all_takes_what_the_cache_holds() -> None:
+    kept = {cache_key_of("Kept words."): "<p>from the cache</p>"}
+    renderer = MarkdownRenderer(kept.get)
+    renderer.render_all(["Kept words.", "New words.", "Other words."], 4, 1)
+    assert renderer.render("Kept words.", 4, 1) == "<p>from the cache</p>"
+    assert renderer.render("New words.", 4, 1) == "<p>New words.</p>"
+
+
+# Pieces of joinable texts: block and inline syntax without what `joinable` refuses.
+JOINABLE_PIECES = [
+    *("*", "**", "_", "__", "`", "\\", "[", "]", "(", ")", "!", ">", "#", "  \n", " \n"),
+    *("\n", "\n\n", " ", "a", "word", "x_y", "1. ", "- ", "+ ", "2) ", "=", "|", "| - |"),
+    *("\n# ", "\n> ", "\n---\n", "\n* * *", "\n| a | b |\n| - | - |", "\n===", "  ", ":"),
+    *("https://x.example/", "/p.png", "@", '"t"', "HTML", "\n- ", "\n1. ", "\n  - "),
+    *("\n```\n", "\n~~~\n", "```", "\n```python\n", "\n````\n", "code"),
+]
+
+
+@settings(
+    max_examples=300 * SCALE,
+    deadline=None,
+    derandomize=SCALE == 1,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(JOINABLE_PIECES), min_size=1, max_size=30)
+        .map(lambda pieces: "".join(pieces).strip())
+        .filter(markup.joinable),
+        min_size=2,
+        max_size=8,
+    )
+)
+def test_render_all_matches_one_by_one_on_made_up_texts(texts: list[str]) -> None:
+    together = MarkdownRenderer()
+    together.render_all(texts, 4, 1)
+    if len(set(texts)) > 1:
+        assert len(together._used) == len(set(texts))  # joined, not left to one by one
+    for text in texts:
+        assert together.render(text, 4, 1) == STOCK.convert(text, 4, 1)

@@ -23,6 +23,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ATOM, RSS = "feed.atom", "feed.rss"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
+# An update's Markdown in an entry: headings from h4 down, one level below what was written.
+ENTRY_HEADINGS = (4, 1)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class FeedEntry:
 
     def html(self, base_url: str, markdown: MarkdownRenderer) -> str:
         """The update as feeds carry it: HTML whose links work from any reader."""
-        html = markdown.render(self.update.body, lowest_heading=4, shift=1)
+        html = markdown.render(self.update.body, *ENTRY_HEADINGS)
         return _absolute_links(html, base_url + self.post.url)
 
 
@@ -80,6 +82,7 @@ def render_post_feeds(
 ) -> dict[str, bytes]:
     """POST's own feed files, which depend on POST and the config alone; WRITER saves time."""
     writer = writer or FeedWriter(site.config, markdown)
+    markdown.render_all((update.body for update in post.updates), *ENTRY_HEADINGS)
     path = f"{post.url}{ATOM}"
     updates = sorted(post.updates, key=_newest_first, reverse=True)
     entries = [FeedEntry(post, update) for update in updates]

@@ -6,7 +6,7 @@ import hashlib
 import html
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import markdown
@@ -372,6 +372,34 @@ class MarkdownRenderer:
         self._levels.lowest, self._levels.shift = lowest_heading, shift
         return sanitise(self._md.reset().convert(text))
 
+    def render_all(self, texts: Iterable[str], lowest_heading: int = 2, shift: int = 0) -> None:
+        """Make the renderings of TEXTS that `render` will be asked for, at once where it can.
+
+        Each conversion costs a fixed ~55 µs on top of its text's own cost: the updates of a
+        post that cannot reach into one another (see `joinable`) are converted as one document,
+        with a separator paragraph between them, and cut apart again. Each piece is what
+        `convert` makes of its text alone, byte for byte.
+        """
+        todo: dict[str, str] = {}
+        for text in texts:
+            key = cache_key(text, lowest_heading, shift)
+            if key in self._used or key in todo:
+                continue
+            html = self._lookup(key) if self._lookup is not None else None
+            if html is not None:
+                self._used[key] = html
+            elif joinable(text):
+                todo[key] = text
+        if len(todo) < 2:  # one text alone is converted when it is rendered
+            return
+        self._levels.lowest, self._levels.shift = lowest_heading, shift
+        joined = self._md.reset().convert(f"\n\n{_SEPARATOR}\n\n".join(todo.values()))
+        pieces = joined.split(_SEPARATOR_HTML)
+        if len(pieces) != len(todo):  # never seen: the texts are converted one by one instead
+            return
+        for key, piece in zip(todo, pieces, strict=True):
+            self._used[key] = sanitise(piece)
+
     def forget(self) -> None:
         """Start a new build: what the last one used is no longer remembered."""
         self._used.clear()
@@ -380,6 +408,49 @@ class MarkdownRenderer:
     def used(self) -> dict[str, str]:
         """Every rendering this build used: what the next build's cache holds."""
         return dict(sorted(self._used.items()))
+
+
+# Between texts converted as one document: a paragraph no writer types (`joinable` checks).
+_SEPARATOR = "outpostseparatorc6d1e0a9"
+_SEPARATOR_HTML = f"\n<p>{_SEPARATOR}</p>\n"
+# What lets a text reach past its own blocks, or take the separator into one of them:
+# raw HTML and entities (`<`, `&`: an unclosed tag runs on), reference links and
+# abbreviations (defined for the whole document), tabs, carriage returns and
+# Python-Markdown's own placeholder characters.
+_REACHING = ("<", "&", "]:", "*[", "\t", "\r", "\x02", "\x03", _SEPARATOR)
+# A line that starts with 4 spaces (code, or a list's nested block: blank lines are kept in
+# code), with `:` (a definition of the paragraph before it), or holds only spaces.
+_REACHING_LINE = re.compile(r"^(?: {4}|:| +$)", re.MULTILINE)
+_FENCED = FencedBlockPreprocessor.FENCED_BLOCK_RE
+_FENCE_LINE = re.compile(r"^(?:`{3}|~{3})", re.MULTILINE)
+
+
+def joinable(text: str) -> bool:
+    """Whether TEXT renders alike alone and as part of a document of such texts, between
+    separator paragraphs: its blocks begin and end inside it, and it defines nothing."""
+    return (
+        bool(text)
+        and text == text.strip()
+        and "\n\n\n" not in text
+        and not any(needle in text for needle in _REACHING)
+        and _REACHING_LINE.search(text) is None
+        and _fences_close(text)
+    )
+
+
+def _fences_close(text: str) -> bool:
+    """Whether each code fence in TEXT is closed in it (else it could close on the next text's).
+
+    The fences are paired as the fenced_code extension pairs them, searching from the start.
+    """
+    if "```" not in text and "~~~" not in text:
+        return True
+    index = 0
+    while found := _FENCED.search(text, index):
+        if found["attrs"] is not None or _FENCE_LINE.search(text, index, found.start()):
+            return False  # `{attrs}` the extension may skip, or a fence left open before it
+        index = found.end()
+    return _FENCE_LINE.search(text, index) is None
 
 
 def cache_key(text: str, lowest_heading: int, shift: int) -> str:
