@@ -232,3 +232,18 @@ def test_render_all_matches_one_by_one_on_made_up_texts(texts: list[str]) -> Non
         assert len(together._used) == len(set(texts))  # joined, not left to one by one
     for text in texts:
         assert together.render(text, 4, 1) == STOCK.convert(text, 4, 1)
+
+
+def test_a_pattern_without_needles_is_tried_on_plain_text() -> None:
+    """Another version's pattern (not in the table of needles) is tried on every text."""
+    from markdown.inlinepatterns import SimpleTagInlineProcessor
+
+    renderer = MarkdownRenderer()
+    inline = next(p for p in renderer._md.treeprocessors if isinstance(p, markup._QuickInline))
+    inline.inlinePatterns.register(SimpleTagInlineProcessor(r"()\+\+(.+?)\+\+", "ins"), "ins", 1)
+    inline._patterns = None  # looked at again on the next run
+    assert (
+        renderer.convert("plain ++inserted++ words", 2, 0)
+        == "<p>plain <ins>inserted</ins> words</p>"
+    )
+    assert renderer.convert("plain words", 2, 0) == "<p>plain words</p>"

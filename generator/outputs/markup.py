@@ -150,11 +150,13 @@ class _QuickInline(InlineProcessor):
     """
 
     _patterns: list[tuple[Any, tuple[str, ...] | None]] | None = None
+    _all_need = False  # whether every pattern has needles (none is always tried)
 
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
         if self._patterns is None:  # the patterns are all registered once the instance is made
             self._patterns = [(pattern, _needs(pattern)) for pattern in self.inlinePatterns]
             self._needles = {n for _, needs in self._patterns for n in needs or ()}
+            self._all_need = all(needs is not None for _, needs in self._patterns)
         return super().run(tree, ancestors)
 
     # Replaces InlineProcessor.__handleInline (name-mangled): the same loop, with the skip.
@@ -164,6 +166,8 @@ class _QuickInline(InlineProcessor):
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
         patterns = self._patterns or []
         present = {n for n in self._needles if n in data}
+        if not present and self._all_need:  # plain text, as most is: no pattern can match
+            return data
         startIndex = 0
         while patternIndex < len(patterns):
             pattern, needs = patterns[patternIndex]
