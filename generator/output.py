@@ -271,7 +271,7 @@ class TreeWriter:
                 self._throw_away(retired)
             # No old tree to keep: the next build starts from links to this one.
             if early is not None:
-                made = _link_tree(self.out, early.target, record, early.linked)
+                made = _link_tree(self.out, early.target, record, early.linked, early.folders)
                 early.target.rename(spare)
             else:
                 made = _link_tree(self.out, spare, record)
@@ -461,11 +461,13 @@ class _EarlyLinks(threading.Thread):
         super().__init__(name="outpost-spare", daemon=True)
         self.root, self.target, self.files = f"{root}/", target, files
         self.linked: dict[str, Entry] = {}
+        self.folders: set[str] = set()  # made in TARGET, relative to it ("" is TARGET)
 
     def run(self) -> None:
-        target, folders = f"{self.target}/", {""}
+        target, folders = f"{self.target}/", self.folders
         with suppress(OSError):
             os.makedirs(target)
+            folders.add("")
             for path, entry in self.files.items():
                 folder = path.rpartition("/")[0]
                 if folder not in folders:
@@ -477,16 +479,22 @@ class _EarlyLinks(threading.Thread):
 
 
 def _link_tree(
-    source: Path, target: Path, record: Record, linked: dict[str, Entry] | None = None
+    source: Path,
+    target: Path,
+    record: Record,
+    linked: dict[str, Entry] | None = None,
+    folders: set[str] | None = None,
 ) -> Record:
     """A copy of SOURCE (as RECORD says it is) at TARGET made of hard links; its record.
 
     LINKED: the files TARGET links already, from an earlier state of SOURCE; those that have
-    changed since are linked again, and those that are gone are removed.
+    changed since are linked again, and those that are gone are removed. FOLDERS: the
+    folders TARGET has already (none is made twice: each costs a system call).
     """
-    linked = linked or {}
+    linked, folders = linked or {}, folders or set()
     for folder in sorted(record.folders):
-        (target / folder).mkdir(parents=True, exist_ok=True)
+        if folder not in folders:
+            (target / folder).mkdir(parents=True, exist_ok=True)
     for path, entry in record.files.items():
         if path in linked:
             if linked[path] == entry:
