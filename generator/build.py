@@ -439,7 +439,8 @@ class Build:
 
     def render_post(self, post: Post) -> tuple[dict[str, bytes], frozenset[str]]:
         """POST's page and feed, and what of the site besides POST its templates read."""
-        # Its feed renders every update so: made at once, the page's renderings are among them.
+        # Its feed renders every update at ENTRY_HEADINGS: made at once, here, before the page
+        # asks for them (the page's renderings are among them).
         self.markdown.render_all((update.body for update in post.updates), *ENTRY_HEADINGS)
         try:
             pages, read = self.pages.post_pages(post)

@@ -82,7 +82,6 @@ def render_post_feeds(
 ) -> dict[str, bytes]:
     """POST's own feed files, which depend on POST and the config alone; WRITER saves time."""
     writer = writer or FeedWriter(site.config, markdown)
-    markdown.render_all((update.body for update in post.updates), *ENTRY_HEADINGS)
     path = f"{post.url}{ATOM}"
     updates = sorted(post.updates, key=_newest_first, reverse=True)
     entries = [FeedEntry(post, update) for update in updates]
