@@ -5,8 +5,9 @@
 
 Runs are paired: each round builds with every tool in turn, so the noise of a shared
 machine hits them alike; the figures are medians over the rounds, and ratios of medians.
-Peak memory is the largest resident set of the build's process tree. Nothing here asserts
-a time: it prints figures.
+Peak memory is the largest resident set of the build's process tree, taken in a round of
+its own: sampling it slows the tool sampled (Hugo's big heap most), so no timed run is
+sampled. Nothing here asserts a time: it prints figures.
 """
 
 from __future__ import annotations
@@ -38,39 +39,47 @@ APPENDED = "\n## 2026-12-01 00:00 UTC — Update\nOne more update, appended for 
 
 @dataclass
 class Measure:
-    """Wall seconds and peak memory (MiB) of each run."""
+    """Wall seconds of each timed run; peak memory (MiB) of each sampled run."""
 
     seconds: list[float] = field(default_factory=list)
     mib: list[float] = field(default_factory=list)
-
-    def add(self, seconds: float, mib: float) -> None:
-        self.seconds.append(seconds)
-        self.mib.append(mib)
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds) if self.seconds else float("nan")
 
 
-def run(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Run COMMAND; its wall time and the peak memory of its process tree (MiB).
+def timed(command: list[str], cwd: Path) -> float:
+    """Run COMMAND; its wall time, with nothing else of the benchmark's running meanwhile."""
+    started = time.perf_counter()
+    process = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.decode()}")
+    return seconds
+
+
+def sampled(command: list[str], cwd: Path) -> float:
+    """Run COMMAND; the peak memory of its process tree (MiB), which costs it time.
+
+    Reading a process's PSS walks its page tables with its memory map locked: every 20 ms,
+    that slowed Hugo's cold build (one process of 1.5 GB) by a third here, and Outpost's by
+    less. So the runs that are timed are not these.
 
     The memory is the largest sum, over the samples taken every 20 ms, of the proportional
     set size (PSS) of every process in the tree: worker processes forked from a build share
     most of their pages with it, and PSS counts a shared page once across them. It is never
     less than the largest single process's resident set that the kernel reports at the end.
     """
-    started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sampler = TreeMemory(process.pid)
     sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
     sampler.stop()
     if os.waitstatus_to_exitcode(status) != 0:
         error = process.stderr.read().decode() if process.stderr else ""
         raise SystemExit(f"{' '.join(command)} failed:\n{error}")
-    return seconds, max(sampler.peak_kib, usage.ru_maxrss) / 1024
+    return max(sampler.peak_kib, usage.ru_maxrss) / 1024
 
 
 class TreeMemory(threading.Thread):
@@ -305,20 +314,43 @@ def main() -> None:
         originals = {t.name: t.edited.read_text() for t in found}
         retired = root / "retired"
         retired.mkdir()
-        for round_number in range(args.runs):
+        compile_outpost()
+        for round_number in range(args.runs + 1):  # the last round samples memory
             order = found[round_number % len(found) :] + found[: round_number % len(found)]
             for tool in order:
                 tool.clean(retired)
                 tool.edited.write_text(originals[tool.name])
-                cold[tool.name].add(*run(tool.build, tool.site))
+                if round_number < args.runs:
+                    cold[tool.name].seconds.append(timed(tool.build, tool.site))
+                else:
+                    cold[tool.name].mib.append(sampled(tool.build, tool.site))
                 tool.edited.write_text(originals[tool.name] + APPENDED)
-                edit[tool.name].add(*run(tool.build, tool.site))
+                if round_number < args.runs:
+                    edit[tool.name].seconds.append(timed(tool.build, tool.site))
+                else:
+                    edit[tool.name].mib.append(sampled(tool.build, tool.site))
         outpost = found[0]
         check = Measure()
         for _ in range(args.runs):
-            check.add(*run([sys.executable, "-m", "generator", "check"], outpost.site))
+            check.seconds.append(timed([sys.executable, "-m", "generator", "check"], outpost.site))
         latency = serve_latency(outpost.site, outpost.edited, args.runs)
         report(args, found, cold, edit, check, latency)
+
+
+def compile_outpost() -> None:
+    """Outpost's modules byte-compiled, as an installed package's are.
+
+    pip compiles a package it installs (Pelican's, here), but an editable install of a
+    checkout is compiled by Python as it imports it, and on a machine that sets
+    PYTHONDONTWRITEBYTECODE (this kind does) it never keeps the result: every run would
+    compile the package again (about 0.1 s), which no installed Outpost does.
+    """
+    import generator
+
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(generator.__file__).parent)],
+        check=True,
+    )
 
 
 def paired(numerators: Measure, denominators: Measure) -> float:
