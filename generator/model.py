@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
+from typing import NamedTuple
 
 INCIDENT_STATUSES = (
     "Investigating",
@@ -84,9 +85,13 @@ class SiteConfig:
         return tuple(c for g in self.groups for c in g.components)
 
 
-@dataclass(frozen=True)
-class Update:
-    """One timestamped status update, as appended by a writer."""
+class Update(NamedTuple):
+    """One timestamped status update, as appended by a writer.
+
+    A named tuple, not a dataclass: a big site holds eight for each of thousands of posts,
+    and a build after one update takes them all from the cache, where a tuple is quicker
+    to unpickle and smaller in memory.
+    """
 
     when: datetime
     status: str  # as written, canonical capitalisation: "Update" stays "Update"

@@ -349,5 +349,5 @@ def test_retry_after_is_read_as_seconds_or_as_a_date(
 def _with_body(notice: Notice, body: str) -> Notice:
     import dataclasses
 
-    update = dataclasses.replace(notice.update, body=body)
+    update = notice.update._replace(body=body)
     return Notice(notice.site, dataclasses.replace(notice.entry, update=update))
