@@ -517,6 +517,7 @@ def _start_worker(build: Build | None = None) -> None:
     build = build or (_WORK[0] if _WORK is not None else None)
     assert build is not None
     build.store.reopen()  # a database connection must not cross a fork
+    gc.enable()  # the parent may have paused it (see load_site): a worker collects as usual
 
 
 _EARLY: tuple[Build, NewFiles | None, bool] | None = None

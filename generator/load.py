@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import time
@@ -31,6 +32,24 @@ def load_site(
     taken from it rather than parsed again. READ_MANY, when given, is offered the files that
     must be parsed.
     """
+    # Every post read is kept: collecting garbage while they come finds none, and one full
+    # collection over 10,000 loaded posts costs a tenth of a second.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_site(site_dir, now, drafts, cache, read_many)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_site(
+    site_dir: Path,
+    now: datetime,
+    drafts: bool,
+    cache: BuildCache | None,
+    read_many: ReadMany | None,
+) -> tuple[Site | None, list[Problem]]:
     config, problems = load_config(site_dir)
     if config is None:
         return None, sort_problems(problems)

@@ -3,10 +3,11 @@ output, whatever changed, and never serves anything stale."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -410,6 +411,38 @@ def test_early_workers_make_what_one_process_makes(
         append(FIRST)(site)
         build_site(site, out, NOW, **options)  # type: ignore[arg-type]
         assert tree(out) == cold(site, tmp_path, **options)
+
+
+def test_loading_pauses_the_collector_and_workers_collect_as_usual(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loading keeps every post it reads: the parent does not collect meanwhile, but the
+    # workers it forks (which make and drop pages by the thousand) do.
+    seen = tmp_path / "seen"
+
+    def spied(parse: Callable[..., Any]) -> Callable[..., Any]:
+        def parse_file(*args: Any, **kwargs: Any) -> Any:
+            with seen.open("a") as handle:
+                handle.write(f"{os.getpid()} {gc.isenabled()}\n")
+            return parse(*args, **kwargs)
+
+        return parse_file
+
+    monkeypatch.setattr(load_module, "parse_file", spied(load_module.parse_file))
+    monkeypatch.setattr(build_module, "parse_file", spied(build_module.parse_file))
+    assert gc.isenabled()
+    build_site(site, None, NOW)  # three posts: read here
+    assert gc.isenabled()
+    assert set(seen.read_text().splitlines()) == {f"{os.getpid()} False"}
+    seen.unlink()
+    many_posts(site)
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(build_module, "BATCH", 3)
+    build_site(site, site / "public", NOW + timedelta(seconds=1))  # read again, by workers
+    assert gc.isenabled()
+    read = [line.split() for line in seen.read_text().splitlines()]
+    assert len(read) >= 11 and all(pid != str(os.getpid()) for pid, _ in read)  # 11 new
+    assert {enabled for _, enabled in read} == {"True"}
 
 
 def test_early_workers_meeting_an_error_leave_the_output_as_it_was(
