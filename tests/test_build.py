@@ -16,6 +16,7 @@ from conftest import INCIDENT, MAINTENANCE, SITE_YAML, MakeSite, run_outpost
 
 from generator.build import build_site
 from generator.output import TreeWriter
+from generator.outputs.markup import MarkdownRenderer
 from generator.outputs.pages import rebase_links
 from generator.theme import fingerprint
 
@@ -423,6 +424,18 @@ def test_rebase_links_moves_relative_links_to_another_page(
     assert rebase_links(html, "incidents/x/", "history/2026/12/index.html") == html.replace(
         link, on_month_page
     )
+
+
+def test_rebase_links_moves_links_never_what_text_shows() -> None:
+    html = MarkdownRenderer().render(
+        'Write `<a href="../x/">` to link it; the log reads src="a.png".\n\n'
+        "See [the fix](../y/) and ![a > b](c.png)."
+    )
+    moved = rebase_links(html, "incidents/x/", "index.html")
+    assert moved == html.replace('href="../y/"', 'href="incidents/y/"').replace(
+        'src="c.png"', 'src="incidents/x/c.png"'
+    )
+    assert 'href="../y/"' in html and 'src="c.png"' in html  # what was replaced was there
 
 
 def test_ids_are_unique_on_every_page(out: Path) -> None:

@@ -20,6 +20,7 @@ from generator.load import load_site
 from generator.model import Incident, Site, Update
 from generator.outputs.feeds import (
     FeedWriter,
+    _absolute_links,
     entries_of,
     latest_entries,
     render_feeds,
@@ -409,3 +410,21 @@ def test_feed_matches_golden_file(out: Path, name: str, update_golden: bool) -> 
         golden.parent.mkdir(exist_ok=True)
         golden.write_bytes(data)
     assert data == golden.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Write `<a href="../x/">` to link it.',
+        'Write `<img alt="chart" src="chart.png">` to show it.',
+        'The field reads href="../x/" in the log.',
+        '```\n<a href="../x/">old</a>\n```',
+    ],
+)
+def test_only_real_links_are_made_absolute_never_what_text_shows(text: str) -> None:
+    page = f"{BASE}incidents/p/"
+    html = MarkdownRenderer().render(f"{text}\n\nSee [the fix](../y/) and ![a > b](c.png).")
+    assert _absolute_links(html, page) == html.replace(
+        'href="../y/"', f'href="{BASE}incidents/y/"'
+    ).replace('src="c.png"', f'src="{page}c.png"')
+    assert 'href="../y/"' in html and 'src="c.png"' in html  # what was replaced was there

@@ -16,7 +16,7 @@ from feedgen.feed import FeedGenerator
 
 from generator import __version__
 from generator.model import Post, Site, SiteConfig, Update
-from generator.outputs.markup import MarkdownRenderer
+from generator.outputs.markup import MarkdownRenderer, sub_in_links
 
 # An empty feed still needs an `updated` time; the build clock would break reproducibility.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -200,7 +200,7 @@ def _absolute_links(html: str, page_url: str) -> str:
     """HTML with its links resolved against PAGE_URL: readers resolve them against the feed."""
     if 'href="' not in html and 'src="' not in html:  # most updates link nowhere: skip the scan
         return html
-    return _LINK.sub(lambda m: f'{m[1]}{urljoin(page_url, m[2])}"', html)
+    return sub_in_links(_LINK, lambda m: f'{m[1]}{urljoin(page_url, m[2])}"', html)
 
 
 def _media_type(path: str) -> str:

@@ -107,6 +107,17 @@ def sanitise(fragment: str) -> str:
     return _EMPTY_PARAGRAPH.sub("", _LINK_OR_IMAGE.sub(_finish, cleaned))
 
 
+def sub_in_links(
+    pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str], html: str
+) -> str:
+    """Sanitised HTML with PATTERN replaced by REPLACE inside its links' and images' tags.
+
+    After `sanitise`, only those tags hold an href or a src, and text holds no "<": a code
+    span's `<a href="/x">` is text, and stays as it was written.
+    """
+    return _LINK_OR_IMAGE.sub(lambda tag: pattern.sub(replace, tag[0]), html)
+
+
 def _finish(match: re.Match[str]) -> str:
     """A link to another host gets `rel`; an image, an `alt` or, without its source, its `alt`."""
     tag, attributes = match[1], dict(_ATTRIBUTE.findall(match[2]))

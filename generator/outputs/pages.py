@@ -21,7 +21,7 @@ from generator.labels import (
     MAINTENANCE_STATE_LABELS,
 )
 from generator.model import COMPLETED, IN_PROGRESS, UPCOMING, Incident, Maintenance, Post, Site
-from generator.outputs.markup import MarkdownRenderer
+from generator.outputs.markup import MarkdownRenderer, sub_in_links
 from generator.theme import Theme
 from generator.timestamps import format_iso
 from generator.uptime import Uptime, component_uptime, incidents_affecting
@@ -340,7 +340,7 @@ def rebase_links(html: str, home: str, page: str) -> str:
             target = "./" if target == "." else target + "/"
         return f'{match[1]}{target}{match[3]}"'
 
-    return _RELATIVE_LINK.sub(rebase, html)
+    return sub_in_links(_RELATIVE_LINK, rebase, html)
 
 
 def _newest_first_key(post: Post) -> tuple[datetime, str]:
