@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
+from html import escape
 
 from generator.model import Site
 
@@ -51,14 +51,14 @@ def badge(label: str, value: str, color: str) -> bytes:
     text = f"{label}: {value}"
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + right}" height="20" '
-        f'role="img" aria-label="{escape(text, {chr(34): "&quot;"})}">'
-        f"<title>{escape(text)}</title>"
+        f'role="img" aria-label="{escape(text, quote=False).replace(chr(34), "&quot;")}">'
+        f"<title>{escape(text, quote=False)}</title>"
         f'<rect width="{left}" height="20" fill="{LABEL_COLOR}"/>'
         f'<rect x="{left}" width="{right}" height="20" fill="{color}"/>'
         '<g fill="#fff" text-anchor="middle" '
         'font-family="Verdana,DejaVu Sans,Geneva,sans-serif" font-size="11">'
-        f'<text x="{left / 2:g}" y="14">{escape(label)}</text>'
-        f'<text x="{left + right / 2:g}" y="14">{escape(value)}</text>'
+        f'<text x="{left / 2:g}" y="14">{escape(label, quote=False)}</text>'
+        f'<text x="{left + right / 2:g}" y="14">{escape(value, quote=False)}</text>'
         "</g></svg>\n"
     )
     return svg.encode()

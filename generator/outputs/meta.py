@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
+from html import escape
 
 from generator.model import Site
 from generator.timestamps import format_iso
@@ -24,7 +24,7 @@ def render_meta(site: Site, page_paths: list[str]) -> dict[str, bytes]:
     ]
     for path in sorted(p for p in page_paths if p.endswith(".html") and p != "404.html"):
         location = base + path.removesuffix("index.html")
-        lines.append(f"  <url><loc>{escape(location)}</loc>")
+        lines.append(f"  <url><loc>{escape(location, quote=False)}</loc>")
         if path in modified:
             lines.append(f"    <lastmod>{format_iso(modified[path])}</lastmod>")
         lines.append("  </url>")
