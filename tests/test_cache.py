@@ -18,8 +18,8 @@ from generator import build as build_module
 from generator import cache as cache_module
 from generator import load as load_module
 from generator.build import build_site
-from generator.cache import CACHE_DIR, DATABASE
-from generator.output import TreeWriter
+from generator.cache import CACHE_DIR, DATABASE, BuildCache
+from generator.output import SPARE_DIR, Record, TreeWriter
 from generator.outputs.markup import MarkdownRenderer
 from generator.problems import OutpostError
 
@@ -209,6 +209,47 @@ def test_files_changed_or_added_by_hand_in_the_output_do_not_survive(
         append(FIRST, f"\n## 2026-11-29 1{_ + 2}:00 UTC — Update\nMore.\n")(site)
         build_site(site, out, NOW)
         assert tree(out) == cold(site, tmp_path)
+
+
+def test_the_kept_records_of_the_trees_hold_their_folders_times_as_on_disk(
+    site: Path, tmp_path: Path
+) -> None:
+    # The next build trusts a folder of the spare whose time is as recorded (nothing was
+    # added to it by hand): the records must hold every folder, with its time on disk.
+    out = site / "public"
+    trees = site / CACHE_DIR / "trees"
+
+    def records_match_the_disk() -> None:
+        store = BuildCache(site / CACHE_DIR)
+        try:
+            for folder in (out, next(trees.glob(f"*/{SPARE_DIR}"))):
+                kept = store.tree_record(str(folder.resolve()))
+                record = Record.load(kept) if kept is not None else None
+                assert record is not None, folder
+                assert record.folders == {
+                    name: os.stat(folder / name).st_mtime_ns for name in record.folders
+                }, folder
+                assert set(record.folders) == {
+                    str(path.relative_to(folder)).removeprefix(".")
+                    for path in (folder, *folder.rglob("*"))
+                    if path.is_dir()
+                }, folder
+        finally:
+            store.close()
+
+    changes = [
+        append(FIRST),  # one update: its post's folder and the top one, among others
+        write("content/incidents/2026-11-30-new.md", INCIDENT),  # a new folder
+        remove(SECOND),  # a folder that goes
+        replace("site.yaml", "title: Example Status", "title: Acme Status"),  # every page
+        append(FIRST, "\n## 2026-11-29 13:00 UTC — Update\nMore.\n"),
+    ]
+    build_site(site, out, NOW)
+    for change in changes:
+        change(site)
+        build_site(site, out, NOW)
+        records_match_the_disk()
+    assert tree(out) == cold(site, tmp_path)
 
 
 def test_a_file_edited_by_hand_is_not_linked_from_the_output_into_the_next(
