@@ -396,7 +396,16 @@ def report(
     print()
     print(f"{'measure':36} {'value':>8}  {'target':8} met")
     for name, value, target, met in rows:
-        print(f"{name:36} {value:8.2f}  {target:8} {'yes' if met else 'NO'}")
+        print(f"{name:36} {value:8.3f}  {target:8} {'yes' if met else 'NO'}")
+    print()
+    print("each round's ratio, in order:")
+    for tool in found[1:]:
+        for which, measures in (("cold", cold), ("one edit", edit)):
+            ratios = [
+                f"{a / b:.3f}"
+                for a, b in zip(measures["Outpost"].seconds, cold[tool.name].seconds, strict=True)
+            ]
+            print(f"  Outpost {which} / {tool.name} cold: {', '.join(ratios)}")
 
 
 if __name__ == "__main__":
