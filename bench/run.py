@@ -4,7 +4,8 @@
     python bench/run.py --incidents 1000 --updates 8 --runs 5
 
 Runs are paired: each round builds with every tool in turn, so the noise of a shared
-machine hits them alike; the figures are medians over the rounds, and ratios of medians.
+machine hits them alike; the figures are medians over the rounds, and each ratio is the
+median of the rounds' ratios.
 Peak memory is the largest resident set of the build's process tree, taken in a round of
 its own: sampling it slows the tool sampled (Hugo's big heap most), so no timed run is
 sampled. Nothing here asserts a time: it prints figures.
