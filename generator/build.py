@@ -249,12 +249,9 @@ class EarlyWorkers:
         _EARLY = (build, new_files, self.drafts)
         gc.freeze()  # the parent's objects as they are: a worker's collector leaves them alone
         context = multiprocessing.get_context("fork")
-        collecting = gc.isenabled()
         try:
+            # The parent does not collect meanwhile (load_site pauses it): it keeps every post.
             with context.Pool(workers, initializer=_start_worker, initargs=(build,)) as pool:
-                # Once the workers are forked (they collect as usual): the parent keeps every
-                # post that comes, and collecting while they come only took time from them.
-                gc.disable()
                 for made, markdown in pool.imap_unordered(_parse_and_render, batches):
                     self.store.add_markdown(markdown)
                     for file, parsed, outputs in made:
@@ -266,8 +263,6 @@ class EarlyWorkers:
         finally:
             _EARLY = None
             gc.unfreeze()
-            if collecting:
-                gc.enable()
 
     def _keep(self, key: str, tree: TreeWriter | None, outputs: _Made) -> None:
         """A post's files, made by a worker, where the build will look for them."""

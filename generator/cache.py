@@ -21,7 +21,6 @@ build goes on without it.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import pickle
 import sqlite3
@@ -127,20 +126,15 @@ class BuildCache:
         return None
 
     def _load_posts(self) -> None:
-        """Every kept post at once: one query is much cheaper than one per file."""
+        """Every kept post at once: one query is much cheaper than one per file.
+
+        Hundreds of thousands of objects, none of them garbage: `load_site`, which asks for
+        them, pauses the collector meanwhile.
+        """
         self._loaded_posts = True
-        rows = list(self._query("SELECT key, data FROM posts"))
-        # Hundreds of thousands of objects, none of them garbage: collecting while they are
-        # made only slows the making (by a quarter).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            for key, data in rows:
-                with suppress(Exception):  # an entry from elsewhere that will not load: read anew
-                    self._posts.setdefault(key, pickle.loads(data))
-        finally:
-            if collecting:
-                gc.enable()
+        for key, data in self._query("SELECT key, data FROM posts"):
+            with suppress(Exception):  # an entry from elsewhere that will not load: read anew
+                self._posts.setdefault(key, pickle.loads(data))
 
     def has_posts(self) -> bool:
         """Whether any post is kept (a cold build need not look)."""
