@@ -384,8 +384,12 @@ class MarkdownRenderer:
 
     def convert(self, text: str, lowest_heading: int, shift: int) -> str:
         """TEXT rendered now, never from the cache."""
+        return sanitise(self._convert(text, lowest_heading, shift))
+
+    def _convert(self, text: str, lowest_heading: int, shift: int) -> str:
+        """TEXT through Python-Markdown at those heading levels, not yet sanitised."""
         self._levels.lowest, self._levels.shift = lowest_heading, shift
-        return sanitise(self._md.reset().convert(text))
+        return self._md.reset().convert(text)
 
     def render_all(self, texts: Iterable[str], lowest_heading: int = 2, shift: int = 0) -> None:
         """Make the renderings of TEXTS that `render` will be asked for, at once where it can.
@@ -407,8 +411,7 @@ class MarkdownRenderer:
                 todo[key] = text
         if len(todo) < 2:  # one text alone is converted when it is rendered
             return
-        self._levels.lowest, self._levels.shift = lowest_heading, shift
-        joined = self._md.reset().convert(f"\n\n{_SEPARATOR}\n\n".join(todo.values()))
+        joined = self._convert(f"\n\n{_SEPARATOR}\n\n".join(todo.values()), lowest_heading, shift)
         pieces = joined.split(_SEPARATOR_HTML)
         if len(pieces) != len(todo):  # never seen: the texts are converted one by one instead
             return
