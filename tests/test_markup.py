@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import markdown
 import pytest
@@ -14,6 +15,18 @@ from generator.outputs import markup
 from generator.outputs.markup import MarkdownRenderer
 
 SCALE = int(os.environ.get("OUTPOST_PROPERTY_SCALE", "1"))
+
+
+def made_up(examples: int, *also: HealthCheck) -> Any:
+    """Hypothesis settings for EXAMPLES made-up texts (times SCALE), the same on every run
+    unless scaled up; ALSO: health checks suppressed besides `too_slow`."""
+    return settings(
+        max_examples=examples * SCALE,
+        deadline=None,
+        derandomize=SCALE == 1,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, *also],
+    )
 
 
 def stock() -> MarkdownRenderer:
@@ -103,13 +116,7 @@ PIECES = [
 ]
 
 
-@settings(
-    max_examples=400 * SCALE,
-    deadline=None,
-    derandomize=SCALE == 1,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@made_up(400)
 @given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
 def test_inline_shortcut_matches_python_markdown_on_made_up_texts(text: str) -> None:
     assert QUICK.convert(text, 4, 1) == STOCK.convert(text, 4, 1)
@@ -209,13 +216,7 @@ JOINABLE_PIECES = [
 ]
 
 
-@settings(
-    max_examples=300 * SCALE,
-    deadline=None,
-    derandomize=SCALE == 1,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+@made_up(300, HealthCheck.filter_too_much)
 @given(
     st.lists(
         st.lists(st.sampled_from(JOINABLE_PIECES), min_size=1, max_size=30)
