@@ -6,10 +6,12 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from checks import require_tool
 
 SITE_YAML = """\
 title: Example Status
@@ -60,6 +62,18 @@ The upgrade is done.
 """
 
 MakeSite = Callable[..., Path]
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -117,3 +131,14 @@ def run_outpost(
         env=env,
         timeout=120,
     )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium, driven by Playwright: for the tests that need a real browser."""
+    require_tool("Chromium (Debian package chromium)", CHROMIUM.exists())
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield browser
+        browser.close()

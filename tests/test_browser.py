@@ -17,19 +17,8 @@ from checks import require_tool
 from sites import build_into, write_rich_site
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules/axe-core/axe.min.js"
 SCREENSHOTS = Path(os.environ.get("OUTPOST_SCREENSHOTS", ROOT / "ci-artifacts/screenshots"))
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 PAGES = {
     "index": "",
     "incident": "incidents/2026-12-01-api-outage/",
@@ -64,16 +53,6 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("browser")
     out = build_into(write_rich_site(root / "site"), root / "out")
     yield from serve_folder(out)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_tool("Chromium (Debian package chromium)", CHROMIUM.exists())
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @dataclass

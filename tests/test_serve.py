@@ -18,11 +18,12 @@ from datetime import datetime
 from email.message import Message
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote, urlsplit
 
 import pytest
 
 from generator.serve import QUIET, Debounce, count_changed, find_file, with_reload
-from generator.serve.http import Live
+from generator.serve.http import Live, Snapshot
 from generator.serve.watch import Builder
 from tests.conftest import INCIDENT, SITE_YAML, MakeSite, run_outpost
 
@@ -30,7 +31,11 @@ WAIT = 10.0  # seconds: generous, since every wait ends as soon as its event arr
 POST = "content/incidents/2026-11-29-login-failures.md"
 PAGE = "incidents/2026-11-29-login-failures/"
 REBUILT = r"^rebuilt in \d+\.\d\d s \(.*changed\)$"
-SCRIPT = re.compile(r'<script src="/__outpost/reload\.js" data-build="([^"]+)"></script>\n?</body>')
+SCRIPT = re.compile(
+    r'<script src="/__outpost/reload\.js" data-version="([^"]+)"></script>\n?</body>'
+)
+OTHER = "content/incidents/2026-11-02-slow-search.md"
+OTHER_PAGE = "incidents/2026-11-02-slow-search/"
 
 
 @dataclass
@@ -308,21 +313,97 @@ def test_pages_get_reload_script_and_events_announce_rebuilds(
     shown = SCRIPT.search(server.fetch(PAGE).text)
     assert shown, "the reload script is injected just before </body>"
     script = server.fetch("__outpost/reload.js").text
-    assert 'new EventSource("/__outpost/events")' in script and "location.reload()" in script
-    with urllib.request.urlopen(server.url + "__outpost/events", timeout=WAIT) as events:
+    assert '"/__outpost/events?page=" + page' in script and "location.reload()" in script
+    with urllib.request.urlopen(
+        server.url + "__outpost/events?page=/" + PAGE, timeout=WAIT
+    ) as events:
         assert events.headers["Content-Type"] == "text/event-stream"
-        assert next_event(events) == ("build", shown.group(1))
+        assert next_event(events) == ("version", shown.group(1))
         write(site, POST, update("Reload me."))
-        kind, build = next_event(events)
-        assert kind == "build" and build != shown.group(1)
+        kind, version = next_event(events)
+        assert kind == "version" and version != shown.group(1)
         server.wait_for(REBUILT, "stdout")
-        fresh = server.fetch(PAGE).text
-        assert "Reload me." in fresh
-        # The post's own page is served first, then the whole site: two builds to announce.
-        script_tag = SCRIPT.search(fresh)
-        assert script_tag
-        if script_tag.group(1) != build:
-            assert next_event(events) == ("build", script_tag.group(1))
+        fresh = SCRIPT.search(server.fetch(PAGE).text)
+        assert fresh and fresh.group(1) == version and "Reload me." in server.fetch(PAGE).text
+
+
+def test_only_the_pages_a_rebuild_changes_are_reloaded(
+    make_site: MakeSite, serve: StartServe
+) -> None:
+    other = INCIDENT.replace("Login failures", "Slow search").replace("2026-11-29", "2026-11-02")
+    site = make_site({POST: INCIDENT, OTHER: other})
+    server = serve(site)
+    streams = {page: Events(server.url, page) for page in ("/" + PAGE, "/" + OTHER_PAGE, "/")}
+    try:
+        shown = {page: stream.next() for page, stream in streams.items()}
+        write(site, POST, update("Resolved, and said again.", status="Resolved"))
+        server.wait_for(REBUILT, "stdout")
+        # The post's own page, served first, is what the whole build makes: one reload.
+        post = streams["/" + PAGE]
+        first = post.next()
+        assert first is not None and first != shown["/" + PAGE]
+        assert SCRIPT.search(server.fetch(PAGE).text).group(1) == first[1]  # type: ignore[union-attr]
+        assert post.next(within=1.0) is None
+        # The home page lists the update once the whole site is built: one reload too.
+        home = streams["/"].next()
+        assert home is not None and home != shown["/"]
+        assert streams["/"].next(within=1.0) is None
+        # The other post's page is as it was: it is left alone.
+        assert streams["/" + OTHER_PAGE].next(within=1.0) is None
+    finally:
+        for stream in streams.values():
+            stream.close()
+
+
+def test_in_a_browser_the_edited_post_reloads_once_and_another_not_at_all(
+    make_site: MakeSite, serve: StartServe, browser: Any
+) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    other = INCIDENT.replace("Login failures", "Slow search").replace("2026-11-29", "2026-11-02")
+    site = make_site({POST: INCIDENT, OTHER: other})
+    server = serve(site)
+    context = browser.new_context()
+    try:
+        # Counts each load of a tab (sessionStorage lives as long as the tab).
+        context.add_init_script("sessionStorage.loads = Number(sessionStorage.loads || 0) + 1")
+        tabs = {path: context.new_page() for path in (PAGE, OTHER_PAGE)}
+        for path, tab in tabs.items():
+            tab.goto(server.url + path, wait_until="load")
+        write(site, POST, update("Seen in the browser.", status="Resolved"))
+        expect(tabs[PAGE].locator("body")).to_contain_text(
+            "Seen in the browser.", timeout=WAIT * 1000
+        )
+        server.wait_for(REBUILT, "stdout")
+        time.sleep(1)  # a needless reload would have come by now
+        loads = {path: tab.evaluate("Number(sessionStorage.loads)") for path, tab in tabs.items()}
+        assert loads == {PAGE: 2, OTHER_PAGE: 1}
+    finally:
+        context.close()
+
+
+class Events:
+    """One page's event stream on a plain socket, so that a read can give up after a while."""
+
+    def __init__(self, url: str, page: str) -> None:
+        parts = urlsplit(url)
+        assert parts.hostname is not None and parts.port is not None
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=WAIT)
+        self.sock.sendall(f"GET /__outpost/events?page={quote(page)} HTTP/1.0\r\n\r\n".encode())
+        self.stream = self.sock.makefile("rb")
+        while self.stream.readline() not in (b"\r\n", b""):  # the status line and headers
+            pass
+
+    def next(self, within: float = WAIT) -> tuple[str, str] | None:
+        """The next event; None when none comes WITHIN seconds (the stream is then done)."""
+        self.sock.settimeout(within)
+        try:
+            return next_event(self.stream)
+        except TimeoutError:
+            return None
+
+    def close(self) -> None:
+        self.stream.close()
+        self.sock.close()
 
 
 def next_event(stream: Any) -> tuple[str, str]:
@@ -392,9 +473,25 @@ def test_find_file() -> None:
 
 
 def test_with_reload_goes_before_the_last_body_end() -> None:
-    tag = b'<script src="/__outpost/reload.js" data-build="x-1"></script>'
+    tag = b'<script src="/__outpost/reload.js" data-version="x-1"></script>'
     assert with_reload(b"<p></body></BODY>", "x-1") == b"<p></body>" + tag + b"</BODY>"
     assert with_reload(b"<p>", "x-1") == b"<p>" + tag
+
+
+def test_a_page_version_follows_its_own_bytes_and_the_theme_files() -> None:
+    files = {"index.html": b"home", "a/index.html": b"a", "assets/s.1.css": b"x", "feed.atom": b"f"}
+    shown = Snapshot("run-1", files)
+    assert shown.version("/a/") == Snapshot("run-2", dict(files)).version("/a/")  # not the build
+    assert shown.version("/") != shown.version("/a/")
+    assert Snapshot("run-2", {**files, "feed.atom": b"g"}).version("/a/") == shown.version("/a/")
+    assert Snapshot("run-2", {**files, "a/index.html": b"b"}).version("/a/") != shown.version("/a/")
+    theme = {**files, "assets/s.1.css": b"y"}
+    assert Snapshot("run-2", theme).version("/a/") != shown.version("/a/")
+    assert shown.version("/a") != shown.version("/a/")  # a redirect to the page is not the page
+    assert shown.version("/b/") == Snapshot("run-2", {**files, "c/index.html": b""}).version("/b/")
+    failed = Snapshot("run-3", {}, ("x.md:1: error: bad",))
+    assert failed.version("/a/") not in (shown.version("/a/"), shown.version("/"))
+    assert failed.version("/a/") != Snapshot("run-4", {}, ("x.md:2: error: bad",)).version("/a/")
 
 
 def test_count_changed() -> None:
@@ -409,22 +506,23 @@ def test_count_changed() -> None:
 def builder_for(site: Path, now: str = "2026-12-01T00:00:00+00:00") -> tuple[Builder, Live]:
     live = Live()
     builder = Builder(site, False, datetime.fromisoformat(now), "http://127.0.0.1:8000/", live)
-    builder.posts_first_from = 0  # as for a site of thousands of posts
     builder.build(first=True)
     return builder, live
 
 
-def test_a_small_site_is_shown_whole_at_once(make_site: MakeSite) -> None:
-    site = make_site({POST: INCIDENT})
+def test_a_post_is_served_first_on_a_site_of_any_size(make_site: MakeSite) -> None:
+    site = make_site({POST: INCIDENT})  # one post
     live = Live()
     builder = Builder(site, False, None, "http://127.0.0.1:8000/", live)
     builder.build(first=True)
-    assert len(live.current.files) < builder.posts_first_from
-    builds = []
-    live.publish = lambda files, errors=(): builds.append(files)  # type: ignore[method-assign]
+    builds: list[dict[str, bytes]] = []
+    live.publish = lambda files, errors=(): builds.append(dict(files))  # type: ignore[method-assign]
     write(site, POST, update("Once."))
     builder.build(first=False, changed=frozenset({(site / POST).resolve()}))
-    assert len(builds) == 1 and b"Once." in builds[0]["index.html"]
+    assert len(builds) == 2
+    assert b"Once." in builds[0][PAGE + "index.html"] and b"Once." not in builds[0]["index.html"]
+    assert b"Once." in builds[1]["index.html"]
+    assert builds[0][PAGE + "index.html"] == builds[1][PAGE + "index.html"]
 
 
 def test_an_edited_post_is_served_before_the_pages_that_list_it(make_site: MakeSite) -> None:
@@ -485,9 +583,7 @@ def test_a_new_config_is_used_for_the_posts_served_first(make_site: MakeSite) ->
     builder.build(first=False, changed=frozenset({(site / POST).resolve()}))  # makes the shell
     config = site / "site.yaml"
     config.write_text(config.read_text().replace("title: Example Status", "title: Acme Status"))
-    builder.posts_first_from = 10**9  # a moment as a small site: nothing is served first
-    builder.build(first=False, changed=frozenset({config.resolve()}))
-    builder.posts_first_from = 0
+    builder.build(first=False, changed=frozenset({config.resolve()}))  # not posts: no post first
     write(site, POST, update("Second."))
     builder.serve_posts_first(frozenset({(site / POST).resolve()}), live.current)
     page = live.current.files[PAGE + "index.html"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import mimetypes
 import secrets
@@ -10,23 +11,24 @@ import socketserver
 import sys
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 KEEPALIVE = 15.0  # seconds between event-stream comments, so a closed tab's thread ends
 RELOAD_PATH = "/__outpost/reload.js"
 EVENTS_PATH = "/__outpost/events"
-RELOAD_TAG = '<script src="' + RELOAD_PATH + '" data-build="{build}"></script>'
+RELOAD_TAG = '<script src="' + RELOAD_PATH + '" data-version="{version}"></script>'
 # An external file, not an inline script, so a page's `script-src 'self'` policy allows it.
 RELOAD_JS = b"""\
-// outpost serve: reload this page when the site is rebuilt. Never part of `outpost build`.
+// outpost serve: reload this page when a rebuild changes it. Never part of `outpost build`.
 (() => {
-  const shown = document.currentScript.dataset.build;
-  const events = new EventSource("/__outpost/events");
-  events.addEventListener("build", (event) => {
+  const shown = document.currentScript.dataset.version;
+  const page = encodeURIComponent(location.pathname);
+  const events = new EventSource("/__outpost/events?page=" + page);
+  events.addEventListener("version", (event) => {
     if (event.data !== shown) {
       events.close();
       location.reload();
@@ -55,6 +57,11 @@ CONTENT_TYPES = {
 }
 
 
+# What pages load besides themselves (the theme's stylesheet, images...): a change there
+# changes how every page looks.
+LOOKS = ("assets/", "static/")
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What is served: the last good build's files, or no files and the errors of a failed first."""
@@ -62,6 +69,41 @@ class Snapshot:
     build: str
     files: Mapping[str, bytes]
     errors: tuple[str, ...] = ()
+    _versions: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _looks: list[bytes] = field(default_factory=list, compare=False, repr=False)
+
+    def answer(self, url_path: str) -> tuple[int, str, bytes]:
+        """(status, the file's name, its bytes) for URL_PATH; without the reload script."""
+        if not self.files:
+            return 503, "error.html", error_page(self)
+        status, name = find_file(self.files, url_path)
+        if status == 301:
+            return 301, name, b""
+        return status, name, self.files.get(name, NOT_FOUND)
+
+    def version(self, url_path: str) -> str:
+        """What an open page at URL_PATH shows in this snapshot, as a short digest: its own
+        bytes and those of what pages load (the theme's files). A rebuild that
+        leaves it the same leaves the page as it is; one that changes it reloads the page."""
+        found = self._versions.get(url_path)
+        if found is None:
+            status, name, data = self.answer(url_path)
+            digest = hashlib.sha256(f"{status} {name}\n".encode())
+            digest.update(data)
+            digest.update(self.looks())
+            found = self._versions[url_path] = digest.hexdigest()[:16]
+        return found
+
+    def looks(self) -> bytes:
+        """The digest of every file that pages load (see LOOKS), made once."""
+        if not self._looks:
+            digest = hashlib.sha256()
+            for name in sorted(self.files):
+                if name.startswith(LOOKS):
+                    digest.update(f"{name}\n{len(self.files[name])}\n".encode())
+                    digest.update(self.files[name])
+            self._looks.append(digest.digest())
+        return self._looks[0]
 
 
 class Live:
@@ -139,25 +181,22 @@ class Handler(BaseHTTPRequestHandler):
         """Quiet: a rebuild's line is easier to spot without one line per request around it."""
 
     def answer(self, body: bool) -> None:
-        path = urlsplit(self.path).path
+        url = urlsplit(self.path)
+        path = url.path
         snapshot = self.server.live.current
         if path == RELOAD_PATH:
             self.send(200, RELOAD_JS, content_type(path), body)
         elif path == EVENTS_PATH and body:
-            self.stream_events()
+            self.stream_events(parse_qs(url.query).get("page", ["/"])[0])
         elif path == EVENTS_PATH:
             self.send(200, b"", "text/event-stream", body)
-        elif not snapshot.files:
-            page = with_reload(error_page(snapshot), snapshot.build)
-            self.send(503, page, content_type("error.html"), body)
         else:
-            status, name = find_file(snapshot.files, path)
+            status, name, data = snapshot.answer(path)
             if status == 301:
                 self.send(301, b"", "text/plain", body, name)
                 return
-            data = snapshot.files.get(name, NOT_FOUND)
             if name.endswith(".html"):
-                data = with_reload(data, snapshot.build)
+                data = with_reload(data, snapshot.version(path))
             self.send(status, data, content_type(name), body)
 
     def send(
@@ -173,21 +212,27 @@ class Handler(BaseHTTPRequestHandler):
         if body:
             self.wfile.write(data)
 
-    def stream_events(self) -> None:
-        """Server-sent events: the current build's id now, then the new id after each rebuild."""
+    def stream_events(self, page: str) -> None:
+        """Server-sent events: the version of PAGE (a URL path) now, then each new one.
+
+        A rebuild that leaves the page as it was sends nothing: only the pages that a
+        change touched reload.
+        """
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()
+        build: str | None = None
         sent: str | None = None
         try:
             self.wfile.write(b"retry: 500\n\n")
-            while snapshot := self.server.live.wait_for_change(sent, KEEPALIVE):
-                if snapshot.build == sent:
+            while snapshot := self.server.live.wait_for_change(build, KEEPALIVE):
+                if snapshot.build == build:
                     self.wfile.write(b": still here\n\n")
-                else:
-                    self.wfile.write(f"event: build\ndata: {snapshot.build}\n\n".encode())
-                    sent = snapshot.build
+                build = snapshot.build
+                if (version := snapshot.version(page)) != sent:
+                    self.wfile.write(f"event: version\ndata: {version}\n\n".encode())
+                    sent = version
                 self.wfile.flush()
         except ConnectionError:
             pass  # the tab was closed or reloaded
@@ -213,9 +258,9 @@ def content_type(path: str) -> str:
     return CONTENT_TYPES.get(suffix) or guessed or "application/octet-stream"
 
 
-def with_reload(page: bytes, build: str) -> bytes:
-    """PAGE with the reload script just before its last </body>, or at its end."""
-    tag = RELOAD_TAG.format(build=build).encode()
+def with_reload(page: bytes, version: str) -> bytes:
+    """PAGE, shown at VERSION, with the reload script just before its last </body>, or at its end."""
+    tag = RELOAD_TAG.format(version=version).encode()
     at = page.lower().rfind(b"</body>")
     return page + tag if at < 0 else page[:at] + tag + page[at:]
 

@@ -31,7 +31,6 @@ CHANGES: list[type[fs.FileSystemEvent]] = [
 ]
 QUIET = 0.1  # seconds without a change before rebuilding: a burst of saves is one rebuild
 LONGEST = 2.0  # ...but a steady stream of changes still rebuilds this often
-POSTS_FIRST_FROM = 1000  # output files (about 500 posts) from which edited posts go first
 
 
 class Builder:
@@ -45,15 +44,13 @@ class Builder:
         self.cache = BuildCache(site_dir / CACHE_DIR)
         self.shell: Build | None = None  # see `post_files`
         self.root = site_dir.resolve()  # as the watcher names the files that changed
-        # A smaller site rebuilds in a moment, and is shown whole at once: one reload, not two.
-        self.posts_first_from = POSTS_FIRST_FROM
 
     def build(self, first: bool, changed: frozenset[Path] = frozenset()) -> None:
         """Build the site; when only posts changed (CHANGED), their pages are served first."""
         previous = self.live.current
         if any(not self.in_post_folder(path) for path in changed):
             self.shell = None  # the config or theme may have changed: made again when needed
-        if not first and len(previous.files) >= self.posts_first_from:
+        if not first:
             self.serve_posts_first(changed, previous)
         try:
             result = build_site(
@@ -88,9 +85,11 @@ class Builder:
 
         A post's own page and feed depend on that post and the config alone, so they are
         made in milliseconds, while the pages that list posts (home, history, feeds...) take
-        the whole build: a writer checking an update sees it without that wait. Anything
-        else (a post with an error, a theme whose post page reads other posts, a post page
-        that reads the time when the time runs) waits for the whole build, as before.
+        the whole build: a writer checking an update sees it without that wait, on a site of
+        any size. An open page reloads only when a build changes it (see `Snapshot.version`):
+        the post's page once, now, and the pages that list it once, after the whole build.
+        Anything else (a post with an error, a theme whose post page reads other posts, a
+        post page that reads the time when the time runs) waits for the whole build.
         """
         started = time.perf_counter()
         # Other files in a folder of posts (an editor's test or temporary files) are not read.
