@@ -83,8 +83,8 @@ class Snapshot:
 
     def version(self, url_path: str) -> str:
         """What an open page at URL_PATH shows in this snapshot, as a short digest: its own
-        bytes and those of what pages load (the theme's files). A rebuild that
-        leaves it the same leaves the page as it is; one that changes it reloads the page."""
+        bytes and those of what pages load (the theme's files). A rebuild that leaves it
+        the same leaves the page as it is; one that changes it reloads the page."""
         found = self._versions.get(url_path)
         if found is None:
             status, name, data = self.answer(url_path)
