@@ -36,6 +36,9 @@ SCRIPT = re.compile(
 )
 OTHER = "content/incidents/2026-11-02-slow-search.md"
 OTHER_PAGE = "incidents/2026-11-02-slow-search/"
+OTHER_INCIDENT = INCIDENT.replace("Login failures", "Slow search").replace(
+    "2026-11-29", "2026-11-02"
+)
 
 
 @dataclass
@@ -330,8 +333,7 @@ def test_pages_get_reload_script_and_events_announce_rebuilds(
 def test_only_the_pages_a_rebuild_changes_are_reloaded(
     make_site: MakeSite, serve: StartServe
 ) -> None:
-    other = INCIDENT.replace("Login failures", "Slow search").replace("2026-11-29", "2026-11-02")
-    site = make_site({POST: INCIDENT, OTHER: other})
+    site = make_site({POST: INCIDENT, OTHER: OTHER_INCIDENT})
     server = serve(site)
     streams = {page: Events(server.url, page) for page in ("/" + PAGE, "/" + OTHER_PAGE, "/")}
     try:
@@ -360,8 +362,7 @@ def test_in_a_browser_the_edited_post_reloads_once_and_another_not_at_all(
     make_site: MakeSite, serve: StartServe, browser: Any
 ) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
-    other = INCIDENT.replace("Login failures", "Slow search").replace("2026-11-29", "2026-11-02")
-    site = make_site({POST: INCIDENT, OTHER: other})
+    site = make_site({POST: INCIDENT, OTHER: OTHER_INCIDENT})
     server = serve(site)
     context = browser.new_context()
     try:
