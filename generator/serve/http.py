@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,6 @@ class Snapshot:
     files: Mapping[str, bytes]
     errors: tuple[str, ...] = ()
     _versions: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-    _looks: list[bytes] = field(default_factory=list, compare=False, repr=False)
 
     def answer(self, url_path: str) -> tuple[int, str, bytes]:
         """(status, the file's name, its bytes) for URL_PATH; without the reload script."""
@@ -90,20 +90,19 @@ class Snapshot:
             status, name, data = self.answer(url_path)
             digest = hashlib.sha256(f"{status} {name}\n".encode())
             digest.update(data)
-            digest.update(self.looks())
+            digest.update(self.looks)
             found = self._versions[url_path] = digest.hexdigest()[:16]
         return found
 
+    @cached_property
     def looks(self) -> bytes:
-        """The digest of every file that pages load (see LOOKS), made once."""
-        if not self._looks:
-            digest = hashlib.sha256()
-            for name in sorted(self.files):
-                if name.startswith(LOOKS):
-                    digest.update(f"{name}\n{len(self.files[name])}\n".encode())
-                    digest.update(self.files[name])
-            self._looks.append(digest.digest())
-        return self._looks[0]
+        """The digest of every file that pages load (see LOOKS)."""
+        digest = hashlib.sha256()
+        for name in sorted(self.files):
+            if name.startswith(LOOKS):
+                digest.update(f"{name}\n{len(self.files[name])}\n".encode())
+                digest.update(self.files[name])
+        return digest.digest()
 
 
 class Live:
