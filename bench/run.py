@@ -318,24 +318,27 @@ def main() -> None:
         compile_outpost()
         for round_number in range(args.runs + 1):  # the last round samples memory
             order = found[round_number % len(found) :] + found[: round_number % len(found)]
+            timing = round_number < args.runs
             for tool in order:
                 tool.clean(retired)
                 tool.edited.write_text(originals[tool.name])
-                if round_number < args.runs:
-                    cold[tool.name].seconds.append(timed(tool.build, tool.site))
-                else:
-                    cold[tool.name].mib.append(sampled(tool.build, tool.site))
+                measure(cold[tool.name], tool, timing)
                 tool.edited.write_text(originals[tool.name] + APPENDED)
-                if round_number < args.runs:
-                    edit[tool.name].seconds.append(timed(tool.build, tool.site))
-                else:
-                    edit[tool.name].mib.append(sampled(tool.build, tool.site))
+                measure(edit[tool.name], tool, timing)
         outpost = found[0]
         check = Measure()
         for _ in range(args.runs):
             check.seconds.append(timed([sys.executable, "-m", "generator", "check"], outpost.site))
         latency = serve_latency(outpost.site, outpost.edited, args.runs)
         report(args, found, cold, edit, check, latency)
+
+
+def measure(into: Measure, tool: Tool, timing: bool) -> None:
+    """One build by TOOL: its wall time INTO, when TIMING; else its peak memory."""
+    if timing:
+        into.seconds.append(timed(tool.build, tool.site))
+    else:
+        into.mib.append(sampled(tool.build, tool.site))
 
 
 def compile_outpost() -> None:
